@@ -1,0 +1,10 @@
+"""``python -m dialer``: serve the dialer service with uvicorn."""
+
+from dialplane.serve import serve
+
+from dialer.main import create_app
+from dialer.settings import Settings
+
+if __name__ == "__main__":
+    settings = Settings()
+    serve(create_app(settings), settings)

@@ -1,0 +1,13 @@
+"""The dialer service application."""
+
+from __future__ import annotations
+
+from dialplane.app import create_service_app
+from fastapi import FastAPI
+
+from dialer.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_service_app(settings, title="Dialplane Dialer")

@@ -1,0 +1,42 @@
+"""The ``dialplane`` command line (``uv run dialplane --help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from dialplane import migrate
+from dialplane.db import redact_url
+from dialplane.settings import ServiceSettings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dialplane", description="Dialplane administration")
+    commands = parser.add_subparsers(dest="command", required=True)
+    db = commands.add_parser("db", help="database schema (migrations)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations (default: to the newest)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    downgrade = db_commands.add_parser("downgrade", help="revert migrations (default: all)")
+    downgrade.add_argument("revision", nargs="?", default="base")
+    db_commands.add_parser("current", help="show the applied revision")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    url = ServiceSettings().database_url
+    if args.command == "db":
+        print(f"database: {redact_url(url)}", file=sys.stderr)
+        if args.db_command == "upgrade":
+            migrate.upgrade(url, args.revision)
+        elif args.db_command == "downgrade":
+            migrate.downgrade(url, args.revision)
+        else:
+            migrate.current(url)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

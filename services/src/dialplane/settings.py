@@ -1,0 +1,118 @@
+"""Settings shared by every service.
+
+Each service subclasses :class:`ServiceSettings` and sets ``service_prefix`` (``GATEWAY_``, ``DIALER_``,
+``ARI_BRIDGE_``, ``AI_AGENT_``). A value is looked up, highest priority first, in: constructor arguments,
+``<SERVICE>_<NAME>``, ``DIALPLANE_<NAME>``, the ``.env`` file (same two prefixes), then the default.
+So ``DIALPLANE_DATABASE_URL`` configures every service and ``DIALER_DATABASE_URL`` only the dialer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
+
+Environment = Literal["development", "test", "production"]
+
+SHARED_PREFIX = "DIALPLANE_"
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev-secret", "dialplane"})
+
+
+class PlaceholderSecretError(ValueError):
+    """A secret still has its development placeholder outside development."""
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every Dialplane service has."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=SHARED_PREFIX, env_file=".env", extra="ignore", validate_default=True
+    )
+    service_prefix: ClassVar[str] = SHARED_PREFIX
+    service_name: ClassVar[str] = "dialplane"
+    default_port: ClassVar[int] = 8000
+
+    environment: Environment = "development"
+    database_url: str = "postgresql+asyncpg://dialplane:dialplane@127.0.0.1:5432/dialplane"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535, description="0 means the service's default port")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+    metrics_enabled: bool = True
+    docs_enabled: bool = True
+    event_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    internal_token: SecretStr = SecretStr("change-me")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings]
+        if cls.service_prefix != SHARED_PREFIX:
+            sources.append(EnvSettingsSource(settings_cls, env_prefix=cls.service_prefix))
+        sources.append(env_settings)
+        if cls.service_prefix != SHARED_PREFIX:
+            sources.append(DotEnvSettingsSource(settings_cls, env_prefix=cls.service_prefix))
+        sources += [dotenv_settings, file_secret_settings]
+        return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_asyncpg(cls, value: str) -> str:
+        for plain in (
+            "postgresql://",
+            "postgres://",
+            "postgresql+psycopg://",
+            "postgresql+psycopg2://",
+        ):
+            if value.startswith(plain):
+                return "postgresql+asyncpg://" + value[len(plain) :]
+        if not value.startswith("postgresql+asyncpg://"):
+            raise ValueError("database_url must be a PostgreSQL URL (postgresql://...)")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> ServiceSettings:
+        if self.environment == "development":
+            return self
+        for name, value in self.secret_fields().items():
+            if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                env_name = f"{self.service_prefix}{name.upper()}"
+                raise PlaceholderSecretError(
+                    f"{name} has a placeholder value; set {env_name} (or "
+                    f"{SHARED_PREFIX}{name.upper()}) to a real secret in {self.environment}"
+                )
+        return self
+
+    def secret_fields(self) -> dict[str, SecretStr]:
+        """Every secret setting, by field name."""
+        return {
+            name: value
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        }
+
+    @property
+    def listen_port(self) -> int:
+        return self.port or self.default_port
+
+    def public_dict(self) -> dict[str, Any]:
+        """The settings with secrets and the database password masked, for logs and diagnostics."""
+        values = self.model_dump(mode="json")
+        values["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
+        return values
