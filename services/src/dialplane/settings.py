@@ -92,10 +92,12 @@ class ServiceSettings(BaseSettings):
             return self
         for name, value in self.secret_fields().items():
             if value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-                env_name = f"{self.service_prefix}{name.upper()}"
+                names = dict.fromkeys(
+                    (f"{self.service_prefix}{name.upper()}", f"{SHARED_PREFIX}{name.upper()}")
+                )
                 raise PlaceholderSecretError(
-                    f"{name} has a placeholder value; set {env_name} (or "
-                    f"{SHARED_PREFIX}{name.upper()}) to a real secret in {self.environment}"
+                    f"{name} has a placeholder value; set {' or '.join(names)} to a real secret"
+                    f" (environment is {self.environment})"
                 )
         return self
 

@@ -50,8 +50,10 @@ class EventStream(Protocol):
         *,
         start_from: StartFrom = "earliest",
         batch_size: int = 100,
+        max_attempts: int = 10,
     ) -> Runner:
-        """A runner delivering ``streams`` to ``handler`` for consumer group ``group``."""
+        """A runner delivering ``streams`` to ``handler`` for consumer group ``group``; an event whose
+        handler failed ``max_attempts`` times is dead-lettered and the group moves on."""
 
     def worker(
         self,

@@ -57,10 +57,10 @@ _ENSURE_GROUP = text(
     ON CONFLICT (group_name) DO NOTHING
     """
 )
-_POSITION = text("SELECT tx_id::text, event_id FROM event_consumer_groups WHERE group_name = :group")
+_POSITION = text("SELECT tx_id, event_id FROM event_consumer_groups WHERE group_name = :group")
 _NEXT_EVENTS = text(
     """
-    SELECT id, tx_id::text AS tx_id, stream, key, type, data, created_at FROM events
+    SELECT id, tx_id, stream, key, type, data, created_at FROM events
     WHERE (tx_id, id) > (CAST(:tx_id AS xid8), :event_id)
       AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
       AND stream = ANY(:streams)
@@ -163,12 +163,12 @@ class PostgresConsumer:
                 )
             return "failed" if failed else "handled"
 
-    async def _position(self, session: AsyncSession) -> tuple[str, int]:
+    async def _position(self, session: AsyncSession) -> tuple[int, int]:
         row = (await session.execute(_POSITION, {"group": self.group})).one_or_none()
         if row is None:
             await session.execute(_ENSURE_GROUP, {"group": self.group, "start_from": self._start_from})
             row = (await session.execute(_POSITION, {"group": self.group})).one()
-        return str(row[0]), int(row[1])
+        return int(row[0]), int(row[1])
 
     async def _handle_rows(self, session: AsyncSession, rows: Sequence[Any]) -> tuple[Any | None, bool]:
         last = None

@@ -1,0 +1,14 @@
+"""Pytest plugin with Dialplane's shared fixtures (real PostgreSQL, real Asterisk).
+
+Enabled in the repository's root ``conftest.py`` with ``pytest_plugins = ["dialplane.testing"]``.
+"""
+
+from dialplane.testing.database import (
+    database_url,
+    db_engine,
+    empty_database_url,
+    event_stream,
+    sessions,
+)
+
+__all__ = ["database_url", "db_engine", "empty_database_url", "event_stream", "sessions"]
