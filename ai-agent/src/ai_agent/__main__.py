@@ -1,9 +1,8 @@
 """``python -m ai_agent``: serve the ai-agent service with uvicorn."""
 
-from dialplane.serve import serve
-
 from ai_agent.main import create_app
 from ai_agent.settings import Settings
+from dialplane.serve import serve
 
 if __name__ == "__main__":
     settings = Settings()

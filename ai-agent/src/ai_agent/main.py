@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dialplane.app import create_service_app
 from fastapi import FastAPI
 
 from ai_agent.settings import Settings
+from dialplane.app import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from dialplane.app import create_service_app
 from fastapi import FastAPI
 
 from ari_bridge.settings import Settings
+from dialplane.app import create_service_app
 
 
 class AriUnavailableError(Exception):

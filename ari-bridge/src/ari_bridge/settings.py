@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dialplane.settings import ServiceSettings
 from pydantic import Field, SecretStr
+
+from dialplane.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

@@ -1,9 +1,8 @@
 """``python -m dialer``: serve the dialer service with uvicorn."""
 
-from dialplane.serve import serve
-
 from dialer.main import create_app
 from dialer.settings import Settings
+from dialplane.serve import serve
 
 if __name__ == "__main__":
     settings = Settings()

@@ -1,7 +1,6 @@
 """``python -m gateway``: serve the gateway service with uvicorn."""
 
 from dialplane.serve import serve
-
 from gateway.main import create_app
 from gateway.settings import Settings
 

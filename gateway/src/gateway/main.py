@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dialplane.app import create_service_app
 from fastapi import FastAPI
 
+from dialplane.app import create_service_app
 from gateway.settings import Settings
 
 

@@ -53,7 +53,11 @@ class EventStream(Protocol):
         max_attempts: int = 10,
     ) -> Runner:
         """A runner delivering ``streams`` to ``handler`` for consumer group ``group``; an event whose
-        handler failed ``max_attempts`` times is dead-lettered and the group moves on."""
+        handler failed ``max_attempts`` times is dead-lettered and the group moves on.
+
+        ``start_from`` matters only when the group is new: ``earliest`` delivers the whole history,
+        ``latest`` everything not certainly committed before the group existed (it never misses a later
+        event, and may deliver a few that committed just before)."""
 
     def worker(
         self,
