@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialplane.app import create_service_app
 from dialplane.db import SessionDep
 from dialplane.testing.database import settings_for_tests
+from dialplane.testing.http import app_client
 
 router = APIRouter()
 
@@ -30,17 +31,10 @@ async def list_notes(session: SessionDep) -> list[str]:
     return list((await session.execute(text("SELECT note FROM app_notes ORDER BY note"))).scalars())
 
 
-async def serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-
-
 @pytest.fixture
 async def client(database_url: str, sessions: object) -> AsyncIterator[httpx.AsyncClient]:
     app = create_service_app(settings_for_tests(database_url), title="test", routers=[router])
-    async for client in serve(app):
+    async with app_client(app) as client:
         yield client
 
 
@@ -55,7 +49,7 @@ async def test_ready_is_a_503_naming_the_database_when_it_is_unreachable() -> No
     settings = settings_for_tests(
         "postgresql://nobody:x@127.0.0.1:1/none", database_connect_timeout_seconds=1
     )
-    async for client in serve(create_service_app(settings, title="test")):
+    async with app_client(create_service_app(settings, title="test")) as client:
         assert (await client.get("/health")).status_code == 200
         ready = await client.get("/ready")
         assert ready.status_code == 503
@@ -76,7 +70,7 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
 
 async def test_metrics_are_absent_when_disabled(database_url: str) -> None:
     app = create_service_app(settings_for_tests(database_url, metrics_enabled=False), title="test")
-    async for client in serve(app):
+    async with app_client(app) as client:
         assert (await client.get("/metrics")).status_code == 404
 
 

@@ -60,6 +60,7 @@ TEST_INTERNAL_TOKEN = "internal-token-for-tests-only"  # noqa: S105 (a test valu
 
 
 def settings_for_tests(database_url: str, **overrides: Any) -> ServiceSettings:
+    """Shared settings for tests: the test database, ``environment=test``, a non-placeholder token."""
     values: dict[str, Any] = {"internal_token": TEST_INTERNAL_TOKEN, **overrides}
     return ServiceSettings(database_url=database_url, environment="test", **values)
 
