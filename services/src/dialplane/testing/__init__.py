@@ -3,6 +3,7 @@
 Enabled in the repository's root ``conftest.py`` with ``pytest_plugins = ["dialplane.testing"]``.
 """
 
+from dialplane.testing.asterisk import asterisk
 from dialplane.testing.database import (
     database_url,
     db_engine,
@@ -11,4 +12,4 @@ from dialplane.testing.database import (
     sessions,
 )
 
-__all__ = ["database_url", "db_engine", "empty_database_url", "event_stream", "sessions"]
+__all__ = ["asterisk", "database_url", "db_engine", "empty_database_url", "event_stream", "sessions"]
