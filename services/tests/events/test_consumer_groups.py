@@ -8,6 +8,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -162,27 +163,48 @@ async def wait_until_horizon_passes_all_events(sessions: SessionFactory) -> None
 
 
 async def test_a_failing_handler_is_retried_then_dead_lettered_without_blocking_the_group(
-    sessions: SessionFactory, event_stream: PostgresEventStream, publish: Publish
+    sessions: SessionFactory, event_stream: PostgresEventStream, publish: Publish, scratch_table: str
 ) -> None:
-    await publish(event("k", 1), event("k", 2), event("k", 3))
+    await publish(event("k", 1), event("k", 2), event("k", 3), event("k", 4))
     attempts: Counter[int] = Counter()
-    handled: list[int] = []
 
-    async def handler(_session: object, ev: Event) -> None:
+    async def handler(session: Any, ev: Event) -> None:
         attempts[ev.data["seq"]] += 1
+        await session.execute(text("INSERT INTO scratch_state VALUES (:id)"), {"id": str(ev.data["seq"])})
         if ev.data["seq"] == 2:
             raise ValueError("cannot handle this one")
-        handled.append(ev.data["seq"])
 
-    consumer = event_stream.consumer("g", ["calls"], handler, max_attempts=3)
-    async with running(consumer):
+    async with running(event_stream.consumer("g", ["calls"], handler, max_attempts=3)):
         async with asyncio.timeout(15):
-            while handled != [1, 3]:
+            while attempts[4] == 0:
                 await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
     async with transaction(sessions) as session:
         dead = (await session.execute(text("SELECT event_id, error FROM event_dead_letters"))).all()
+        written = (await session.execute(text("SELECT id FROM scratch_state ORDER BY id"))).scalars().all()
     assert attempts[2] == 3
     assert [(row.event_id, "cannot handle this one" in row.error) for row in dead] == [(2, True)]
+    assert written == ["1", "3", "4"]  # each handled event's writes committed once; the failed one's never
+
+
+async def test_events_waiting_behind_an_open_transaction_are_delivered_soon_after_it_ends(
+    sessions: SessionFactory, database_url: str, publish: Publish, scratch_table: str
+) -> None:
+    slow_poll = PostgresEventStream(sessions, database_url, poll_interval=30)
+    await slow_poll.start()  # the publish's NOTIFY wakes the consumer; nothing wakes it when the blocker ends
+    collector = Collector()
+    async with running(slow_poll.consumer("g", ["calls"], collector.handle)):
+        await asyncio.wait_for(slow_poll.listener.connected.wait(), 10)
+        async with transaction(sessions) as blocker:
+            await blocker.execute(text("INSERT INTO scratch_state VALUES ('holds an xid')"))
+            await publish(event("k", 1))  # committed, but behind the open blocker
+            await asyncio.sleep(0.5)
+            assert collector.events == []
+            await blocker.rollback()  # ends without publishing: no notification follows
+        started = time.monotonic()
+        await collector.wait_for(1, within=10)
+        assert time.monotonic() - started < 5  # far below the 30 s poll interval
+    await slow_poll.close()
 
 
 async def test_notify_wakes_a_consumer_long_before_its_poll_interval(

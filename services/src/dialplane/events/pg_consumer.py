@@ -1,15 +1,27 @@
 """Consumer groups on PostgreSQL.
 
-One batch is one transaction: take the group's advisory lock (so one instance of a group works at a time
-and order is kept), read the next events below the visibility horizon, hand each to the handler in a
-savepoint, and move the group's position in the same commit. If the process dies mid-batch nothing is
-committed and the batch is delivered again (at least once). A handler that raises is retried with backoff;
-after ``max_attempts`` the event is recorded in ``event_dead_letters`` and the group moves past it.
+One batch is one transaction: take the group's advisory lock (one instance of a group works at a time, so
+order is kept), read the next events, hand the deliverable ones (below the visibility horizon) to the
+handler, and move the group's position in the same commit. If the process dies mid-batch nothing is
+committed and the batch is delivered again (at least once); the handlers' own writes commit or roll back
+with the position, so their database effects happen once.
+
+A batch ends after ``batch_size`` events or ``max_batch_seconds``, whichever comes first, so a consumer
+whose handler writes never holds a transaction id (and so every group's horizon) for long.
+
+A handler that raises rolls back its batch. The next batch stops just before the failing event; then the
+event runs alone, retried with backoff; after ``max_attempts`` it is recorded in ``event_dead_letters`` and
+the group moves past it. No savepoint per event: they would double the statements of every handler.
+
+When committed events wait behind an older transaction that is still open (the horizon), the consumer
+checks again after a few milliseconds rather than waiting for a notification that may never come.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -58,12 +70,13 @@ _ENSURE_GROUP = text(
     """
 )
 _POSITION = text("SELECT tx_id, event_id FROM event_consumer_groups WHERE group_name = :group")
+# Rows come in delivery order; the deliverable ones (below the horizon) always form a prefix.
 _NEXT_EVENTS = text(
     """
-    SELECT id, tx_id, stream, key, type, data, created_at FROM events
-    WHERE (tx_id, id) > (CAST(:tx_id AS xid8), :event_id)
-      AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-      AND stream = ANY(:streams)
+    SELECT id, tx_id, stream, key, type, data, created_at,
+           tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS deliverable
+    FROM events
+    WHERE (tx_id, id) > (CAST(:tx_id AS xid8), :event_id) AND stream = ANY(:streams)
     ORDER BY tx_id, id
     LIMIT :limit
     """
@@ -75,6 +88,24 @@ _MOVE = text(
 _DEAD_LETTER = text(
     "INSERT INTO event_dead_letters (group_name, event_id, error) VALUES (:group, :event_id, :error)"
 )
+
+BLOCKED_RECHECK_SECONDS = (0.005, 0.1)  # first and longest wait while events sit behind the horizon
+
+
+class BatchOutcome(enum.Enum):
+    HANDLED = "handled"  # events were handled and committed
+    IDLE = "idle"  # nothing to do, or another instance holds the group
+    BLOCKED = "blocked"  # committed events wait behind an older, still open transaction
+    RETRY = "retry"  # a handler failed; the next batch is already limited accordingly
+    BACKOFF = "backoff"  # the event at the group's position failed on its own; wait before retrying
+
+
+class _HandlerFailedError(Exception):
+    def __init__(self, index: int, row: Any, error: Exception) -> None:
+        super().__init__(index)
+        self.index = index  # position of the failed event in its batch
+        self.row = row
+        self.error = error
 
 
 class PostgresConsumer:
@@ -92,6 +123,7 @@ class PostgresConsumer:
         batch_size: int,
         poll_interval: float,
         max_attempts: int,
+        max_batch_seconds: float = 0.1,
     ) -> None:
         self.name = f"consumer:{group}"
         self.group = group
@@ -103,6 +135,8 @@ class PostgresConsumer:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_attempts = max_attempts
+        self._max_batch_seconds = max_batch_seconds
+        self._next_limit: int | None = None  # set after a failure: stop before the failing event
         self._failures: dict[int, int] = {}
         self._signal = Signal()
         self._stopping = False
@@ -121,47 +155,48 @@ class PostgresConsumer:
                 self._listener.unregister(EVENTS_CHANNEL, stream, self._signal)
 
     async def _loop(self) -> None:
+        blocked_wait = BLOCKED_RECHECK_SECONDS[0]
         while not self._stopping:
             try:
                 outcome = await self.run_batch()
             except Exception:
                 log.exception("event_consumer_batch_failed", group=self.group)
-                outcome = "idle"
-            if outcome == "idle":
+                outcome = BatchOutcome.IDLE
+            if outcome is BatchOutcome.BLOCKED:
+                await self._signal.wait(blocked_wait)
+                blocked_wait = min(blocked_wait * 2, BLOCKED_RECHECK_SECONDS[1])
+                continue
+            blocked_wait = BLOCKED_RECHECK_SECONDS[0]
+            if outcome is BatchOutcome.IDLE:
                 await self._signal.wait(self._poll_interval)
-            elif outcome == "failed":
+            elif outcome is BatchOutcome.BACKOFF:
                 await asyncio.sleep(self._backoff())
 
-    async def run_batch(self) -> str:
-        """Handle one batch: ``handled``, ``idle`` (nothing to do, or another instance holds the group)
-        or ``failed`` (a handler raised; the events before it were committed)."""
+    async def run_batch(self) -> BatchOutcome:
+        """Handle one batch and say what happened."""
+        try:
+            return await self._handle_batch()
+        except _HandlerFailedError as failure:
+            return await self._after_failure(failure)
+
+    async def _handle_batch(self) -> BatchOutcome:
+        limit = self._next_limit or self._batch_size
         async with transaction(self._sessions) as session:
             if not await session.scalar(_TRY_LOCK, {"lock_name": f"group:{self.group}"}):
-                return "idle"
-            tx_id, event_id = await self._position(session)
-            rows = (
-                (
-                    await session.execute(
-                        _NEXT_EVENTS,
-                        {
-                            "tx_id": tx_id,
-                            "event_id": event_id,
-                            "streams": self._streams,
-                            "limit": self._batch_size,
-                        },
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            if not rows:
-                return "idle"
-            last, failed = await self._handle_rows(session, rows)
-            if last is not None:
-                await session.execute(
-                    _MOVE, {"tx_id": last["tx_id"], "event_id": last["id"], "group": self.group}
-                )
-            return "failed" if failed else "handled"
+                return BatchOutcome.IDLE
+            rows = await self._next_rows(session, limit)
+            deliverable = list(itertools.takewhile(lambda row: row["deliverable"], rows))
+            if not deliverable:
+                return BatchOutcome.BLOCKED if rows else BatchOutcome.IDLE
+            last = await self._handle_rows(session, deliverable)
+            await self._move(session, last)
+        self._next_limit = None
+        return BatchOutcome.HANDLED
+
+    async def _next_rows(self, session: AsyncSession, limit: int) -> Sequence[Any]:
+        tx_id, event_id = await self._position(session)
+        params = {"tx_id": tx_id, "event_id": event_id, "streams": self._streams, "limit": limit}
+        return (await session.execute(_NEXT_EVENTS, params)).mappings().all()
 
     async def _position(self, session: AsyncSession) -> tuple[int, int]:
         row = (await session.execute(_POSITION, {"group": self.group})).one_or_none()
@@ -170,49 +205,60 @@ class PostgresConsumer:
             row = (await session.execute(_POSITION, {"group": self.group})).one()
         return int(row[0]), int(row[1])
 
-    async def _handle_rows(self, session: AsyncSession, rows: Sequence[Any]) -> tuple[Any | None, bool]:
-        last = None
-        for row in rows:
+    async def _move(self, session: AsyncSession, row: Any) -> None:
+        await session.execute(_MOVE, {"tx_id": row["tx_id"], "event_id": row["id"], "group": self.group})
+
+    async def _handle_rows(self, session: AsyncSession, rows: Sequence[Any]) -> Any:
+        """Hand rows to the handler until the batch's time is up; returns the last one handled."""
+        deadline = time.monotonic() + self._max_batch_seconds
+        for index, row in enumerate(rows):
             event = _event(row)
             try:
-                async with session.begin_nested():
-                    await self._handler(session, event)
+                await self._handler(session, event)
             except Exception as exc:
-                if not await self._give_up(session, event, exc):
-                    return last, True
+                raise _HandlerFailedError(index, row, exc) from exc
             self._failures.pop(event.id, None)
             EVENTS_CONSUMED.labels(self.group).inc()
             CONSUMER_LAG.labels(self.group).set(max(time.time() - event.created_at.timestamp(), 0))
-            last = row
-        return last, False
+            if time.monotonic() > deadline:
+                return row
+        return rows[-1]
 
-    async def _give_up(self, session: AsyncSession, event: Event, exc: Exception) -> bool:
-        attempts = self._failures.get(event.id, 0) + 1
-        self._failures[event.id] = attempts
+    async def _after_failure(self, failure: _HandlerFailedError) -> BatchOutcome:
+        """The batch was rolled back. Redo the events before the failed one; then retry it alone."""
+        event_id = failure.row["id"]
+        attempts = self._failures[event_id] = self._failures.get(event_id, 0) + 1
+        if failure.index > 0:
+            self._next_limit = failure.index
+            return BatchOutcome.RETRY
+        log_fields = {
+            "group": self.group,
+            "event_id": event_id,
+            "event_type": failure.row["type"],
+            "attempt": attempts,
+            "error": repr(failure.error),
+        }
         if attempts < self._max_attempts:
             EVENTS_FAILED.labels(self.group, "retry").inc()
-            log.warning(
-                "event_handler_failed",
-                group=self.group,
-                event_id=event.id,
-                event_type=event.type,
-                attempt=attempts,
-                error=repr(exc),
-            )
-            return False
+            log.warning("event_handler_failed", **log_fields)
+            self._next_limit = 1
+            return BatchOutcome.BACKOFF
         EVENTS_FAILED.labels(self.group, "dead_letter").inc()
-        log.error(
-            "event_dead_lettered",
-            group=self.group,
-            event_id=event.id,
-            event_type=event.type,
-            attempts=attempts,
-            error=repr(exc),
-        )
-        await session.execute(
-            _DEAD_LETTER, {"group": self.group, "event_id": event.id, "error": repr(exc)[:2000]}
-        )
-        return True
+        log.error("event_dead_lettered", **log_fields)
+        await self._dead_letter(failure.row, failure.error)
+        self._failures.pop(event_id, None)
+        self._next_limit = None
+        return BatchOutcome.HANDLED
+
+    async def _dead_letter(self, row: Any, error: Exception) -> None:
+        async with transaction(self._sessions) as session:
+            if not await session.scalar(_TRY_LOCK, {"lock_name": f"group:{self.group}"}):
+                return
+            if await self._position(session) >= (row["tx_id"], row["id"]):
+                return  # another instance of the group got past it meanwhile
+            params = {"group": self.group, "event_id": row["id"], "error": repr(error)[:2000]}
+            await session.execute(_DEAD_LETTER, params)
+            await self._move(session, row)
 
     def _backoff(self) -> float:
         attempts = max(self._failures.values(), default=1)

@@ -33,12 +33,24 @@ from dialplane.events.tables import commands, events
 from dialplane.events.types import CommandHandler, EventHandler, NewCommand, NewEvent
 from dialplane.events.wakeup import COMMANDS_CHANNEL, EVENTS_CHANNEL, Listener
 
-_LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_name, 0))")
-_LATER_EVENT_OF_KEY = text(
-    "SELECT EXISTS (SELECT 1 FROM events WHERE stream = :stream AND key = :key"
-    " AND tx_id > pg_current_xact_id())"
+# Locks in the given (sorted) order, so two publishers never wait for each other crosswise.
+_LOCK_KEYS = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0)))"
+    " FROM unnest(CAST(:names AS text[])) AS name"
 )
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+# A statement of its own, after the locks: its snapshot sees what earlier lock holders committed.
+# The NOTIFY is delivered only if the transaction commits.
+_CHECK_ORDER_AND_NOTIFY = text(
+    """
+    SELECT EXISTS (
+        SELECT 1 FROM unnest(CAST(:streams AS text[]), CAST(:keys AS text[])) AS k(stream, key)
+        JOIN events e ON e.stream = k.stream AND e.key = k.key
+        WHERE e.tx_id > pg_current_xact_id()
+    ) AS later_exists,
+    (SELECT count(pg_notify(:channel, s)) FROM unnest(CAST(:notify AS text[])) AS s) AS notified
+    """
+)
+_NOTIFY = text("SELECT count(pg_notify(:channel, s)) FROM unnest(CAST(:notify AS text[])) AS s")
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -64,26 +76,32 @@ class PostgresEventStream:
     async def publish(self, session: AsyncSession, *new_events: NewEvent) -> None:
         if not new_events:
             return
-        for stream, key in sorted({(e.stream, e.key) for e in new_events}):
-            await session.execute(_LOCK_KEY, {"lock_name": f"event:{stream}:{key}"})
-            later = await session.scalar(_LATER_EVENT_OF_KEY, {"stream": stream, "key": key})
-            if later:
-                raise RetryableTransactionError(
-                    f"a later transaction already published for {stream}:{key}; rerun"
-                )
+        keys = sorted({(e.stream, e.key) for e in new_events})
+        await session.execute(_LOCK_KEYS, {"names": [f"event:{stream}:{key}" for stream, key in keys]})
+        check = await session.execute(
+            _CHECK_ORDER_AND_NOTIFY,
+            {
+                "streams": [stream for stream, _ in keys],
+                "keys": [key for _, key in keys],
+                "channel": EVENTS_CHANNEL,
+                "notify": sorted({e.stream for e in new_events}),
+            },
+        )
+        if check.scalar_one():
+            raise RetryableTransactionError(
+                "a later transaction already published for one of these keys; rerun"
+            )
         await session.execute(
             insert(events),
             [{"stream": e.stream, "key": e.key, "type": e.type, "data": dict(e.data)} for e in new_events],
         )
-        for stream in sorted({e.stream for e in new_events}):
-            await session.execute(_NOTIFY, {"channel": EVENTS_CHANNEL, "payload": stream})
 
     async def send(self, session: AsyncSession, *new_commands: NewCommand) -> None:
         if not new_commands:
             return
         # Ids are allocated under the per-key lock, so per key they follow commit order.
-        for queue, key in sorted({(c.queue, c.key) for c in new_commands}):
-            await session.execute(_LOCK_KEY, {"lock_name": f"command:{queue}:{key}"})
+        keys = sorted({(c.queue, c.key) for c in new_commands})
+        await session.execute(_LOCK_KEYS, {"names": [f"command:{queue}:{key}" for queue, key in keys]})
         now = await session.scalar(text("SELECT clock_timestamp()"))
         assert isinstance(now, dt.datetime)
         await session.execute(
@@ -99,8 +117,9 @@ class PostgresEventStream:
                 for c in new_commands
             ],
         )
-        for queue in sorted({c.queue for c in new_commands}):
-            await session.execute(_NOTIFY, {"channel": COMMANDS_CHANNEL, "payload": queue})
+        await session.execute(
+            _NOTIFY, {"channel": COMMANDS_CHANNEL, "notify": sorted({c.queue for c in new_commands})}
+        )
 
     def consumer(
         self,
