@@ -10,6 +10,7 @@ export UV_PYTHON="${UV_PYTHON:-${PYTHON}}" UV_PYTHON_DOWNLOADS=never UV_LINK_MOD
 
 # debootstrap: the local Asterisk chroot; espeak-ng + sox: test audio; postgresql-client: psql, pg_isready.
 DEBIAN_PACKAGES=(debootstrap espeak-ng sox curl ca-certificates postgresql-client)
+DEBIAN_PACKAGES+=(sip-tester) # sipp: SIP user agents behind the PJSIP test trunks (dialplane.testing.sipp)
 
 as_root() {
     if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi

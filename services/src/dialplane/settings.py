@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -102,12 +102,8 @@ class ServiceSettings(BaseSettings):
         return self
 
     def secret_fields(self) -> dict[str, SecretStr]:
-        """Every secret setting, by field name."""
-        return {
-            name: value
-            for name in type(self).model_fields
-            if isinstance(value := getattr(self, name), SecretStr)
-        }
+        """Every secret setting by its path (``nodes.0.password``), nested models and lists included."""
+        return dict(_secrets(self, ""))
 
     @property
     def listen_port(self) -> int:
@@ -118,3 +114,17 @@ class ServiceSettings(BaseSettings):
         values = self.model_dump(mode="json")
         values["database_url"] = make_url(self.database_url).render_as_string(hide_password=True)
         return values
+
+
+def _secrets(value: object, path: str) -> list[tuple[str, SecretStr]]:
+    if isinstance(value, SecretStr):
+        return [(path, value)]
+    if isinstance(value, BaseModel):
+        return [
+            found
+            for name in type(value).model_fields
+            for found in _secrets(getattr(value, name), f"{path}.{name}" if path else name)
+        ]
+    if isinstance(value, list | tuple):
+        return [found for i, item in enumerate(value) for found in _secrets(item, f"{path}.{i}")]
+    return []

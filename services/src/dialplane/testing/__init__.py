@@ -11,5 +11,6 @@ from dialplane.testing.database import (
     event_stream,
     sessions,
 )
+from dialplane.testing.sipp import sipp
 
-__all__ = ["asterisk", "database_url", "db_engine", "empty_database_url", "event_stream", "sessions"]
+__all__ = ["asterisk", "database_url", "db_engine", "empty_database_url", "event_stream", "sessions", "sipp"]
