@@ -1,53 +1,85 @@
-"""The ari-bridge service application."""
+"""The ari-bridge service application: takes originate/hangup commands, places and tracks calls on the
+configured Asterisk nodes, and publishes their progress on the event stream."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-import httpx
 from fastapi import FastAPI
 
+from ari_bridge.api import router
+from ari_bridge.calls import repository
+from ari_bridge.calls.commands import CallCommands
+from ari_bridge.calls.reconcile import Reconciler, enforce_max_duration
+from ari_bridge.calls.service import CallTracker
+from ari_bridge.calls.stasis import ChannelEvents
+from ari_bridge.capacity import Capacity
+from ari_bridge.nodes import Nodes
 from ari_bridge.settings import Settings
-from dialplane.app import create_service_app
+from dialplane.app import ReadinessCheck, create_service_app
+from dialplane.calls import BRIDGE_QUEUE
+from dialplane.db import transaction
+from dialplane.runners import running
 
 
-class AriUnavailableError(Exception):
-    """Asterisk's ARI did not answer as expected."""
+class NodeDisconnectedError(Exception):
+    """An Asterisk node's event socket is not connected."""
 
 
-async def ari_ready(app: FastAPI) -> None:
-    """ARI answers ``GET /asterisk/info`` with our credentials."""
-    client: httpx.AsyncClient = app.state.ari_http
-    try:
-        response = await client.get("/asterisk/info")
-    except httpx.HTTPError as exc:
-        raise AriUnavailableError(f"ARI unreachable at {client.base_url}: {exc!r}") from exc
-    if response.status_code == 401:
-        raise AriUnavailableError("ARI refused the credentials (401)")
-    if response.status_code != 200:
-        raise AriUnavailableError(f"ARI answered {response.status_code}")
+def node_ready(name: str) -> ReadinessCheck:
+    async def check(app: FastAPI) -> None:
+        node = app.state.nodes[name]
+        if not node.connected:
+            raise NodeDisconnectedError(f"ARI events not connected: {node.socket.last_error or 'connecting'}")
+
+    return check
 
 
-def create_app(
-    settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, transport: Any = None) -> FastAPI:
+    """The service; ``transport`` (an httpx transport) replaces ARI's HTTP in tests."""
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def ari_client(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(
-            base_url=settings.ari_url.rstrip("/"),
-            auth=(settings.ari_username, settings.ari_password.get_secret_value()),
+    async def bridge(app: FastAPI) -> AsyncIterator[None]:
+        sessions, stream = app.state.sessions, app.state.event_stream
+        tracker = CallTracker(stream)
+        capacity = Capacity(
+            settings.nodes, settings.trunks, is_connected=lambda name: nodes.is_connected(name)
+        )
+        nodes = Nodes(
+            settings.nodes,
+            on_event=ChannelEvents(sessions, tracker, capacity).handle,
+            reconcile=Reconciler(sessions, tracker, capacity),
             timeout=settings.ari_timeout_seconds,
             transport=transport,
-        ) as client:
-            app.state.ari_http = client
-            yield
+        )
+        async with transaction(sessions) as session:
+            capacity.restore(await repository.active_counts(session))
+        commands = CallCommands(sessions, tracker, capacity, nodes, settings)
+        worker = stream.worker(BRIDGE_QUEUE, commands.handle, concurrency=settings.worker_concurrency)
+        app.state.nodes, app.state.capacity = nodes, capacity
+        await nodes.start()
+        guard = asyncio.create_task(
+            enforce_max_duration(sessions, nodes, settings.duration_check_interval_seconds)
+        )
+        try:
+            async with running([worker]):
+                yield
+        finally:
+            guard.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await guard
+            await nodes.stop()
 
+    checks = {f"asterisk:{node.name}": node_ready(node.name) for node in settings.nodes}
     return create_service_app(
         settings,
         title="Dialplane ARI bridge",
-        extra_lifespan=ari_client,
-        readiness_checks={"asterisk": ari_ready},
+        routers=[router],
+        extra_lifespan=bridge,
+        readiness_checks=checks,
     )

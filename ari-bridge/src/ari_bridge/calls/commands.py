@@ -1,0 +1,174 @@
+"""Commands the bridge takes from the event stream: originate and hang up a call.
+
+Originate never dials a call twice:
+
+1. the call is recorded as ``queued`` (a second command for the same call id finds the record: duplicate);
+2. capacity is acquired (trunk limits, a connected node with spare channels);
+3. the call is recorded as ``dialing`` on that node *before* the ARI request, and committed;
+4. ``POST /channels`` with the call id as the channel id; 409 means an earlier attempt already created it.
+
+If the bridge dies between 3 and 4, the redelivered command finds ``dialing``: it adopts the channel if
+Asterisk has it and otherwise ends the call as failed, never dialing again. Slow I/O (waiting for capacity,
+ARI requests) happens between short transactions, so no transaction stays open across it.
+"""
+
+from __future__ import annotations
+
+import structlog
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError
+from ari_bridge.calls import repository
+from ari_bridge.calls.service import CallTracker, NewCall
+from ari_bridge.capacity import Capacity
+from ari_bridge.nodes import Nodes
+from ari_bridge.settings import Settings
+from dialplane.calls import HANGUP, ORIGINATE, CallStatus
+from dialplane.db import SessionFactory, transaction
+from dialplane.events import Command
+
+log = structlog.get_logger(__name__)
+
+CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"  # also the ARI channel id
+
+
+class OriginateRequest(BaseModel):
+    call_id: str = Field(pattern=CALL_ID_PATTERN)
+    to: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
+    trunk: str | None = None
+    caller_id: str | None = Field(default=None, max_length=80)
+    ring_timeout_seconds: int | None = Field(default=None, ge=1, le=600)
+    max_duration_seconds: int | None = Field(default=None, ge=1, le=86_400)
+    machine_detection: bool = False
+    variables: dict[str, str] = Field(default_factory=dict)
+
+
+class HangupRequest(BaseModel):
+    call_id: str = Field(pattern=CALL_ID_PATTERN)
+
+
+class CallCommands:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        tracker: CallTracker,
+        capacity: Capacity,
+        nodes: Nodes,
+        settings: Settings,
+    ) -> None:
+        self._sessions = sessions
+        self._tracker = tracker
+        self._capacity = capacity
+        self._nodes = nodes
+        self._settings = settings
+
+    async def handle(self, _session: AsyncSession, command: Command) -> None:
+        """Worker entry point; returning acknowledges the command."""
+        with structlog.contextvars.bound_contextvars(call_id=command.key):
+            try:
+                if command.type == ORIGINATE:
+                    await self.originate(OriginateRequest.model_validate(command.data), command.attempt)
+                elif command.type == HANGUP:
+                    await self.hangup(HangupRequest.model_validate(command.data))
+                else:
+                    log.warning("command_unknown", command_type=command.type)
+            except ValidationError as exc:
+                log.error("command_invalid", command_type=command.type, errors=exc.errors(include_url=False))
+
+    async def originate(self, request: OriginateRequest, attempt: int = 1) -> None:
+        call = await self._record(request)
+        if call is None:
+            return
+        if call.status == CallStatus.DIALING and attempt > 1:
+            await self._recover(call)
+            return
+        if call.status != CallStatus.QUEUED:
+            log.info("originate_duplicate", status=call.status.value)
+            return
+        if self._settings.trunk(call.trunk) is None:
+            await self._fail(call.call_id, f"unknown trunk {call.trunk!r}")
+            return
+        node = await self._capacity.acquire(call.trunk)
+        async with transaction(self._sessions) as session:
+            dialing = await self._tracker.move(session, call.call_id, CallStatus.DIALING, node=node)
+        if dialing is None:  # canceled meanwhile
+            await self._capacity.release(node, call.trunk)
+            return
+        await self._post_originate(node, dialing.before)
+
+    async def _record(self, request: OriginateRequest) -> repository.BridgeCall | None:
+        trunk = request.trunk or self._settings.default_trunk
+        new_call = NewCall(
+            call_id=request.call_id,
+            to_number=request.to,
+            trunk=trunk,
+            caller_id=request.caller_id,
+            ring_timeout_seconds=request.ring_timeout_seconds or self._settings.default_ring_timeout_seconds,
+            max_duration_seconds=request.max_duration_seconds,
+            machine_detection=request.machine_detection,
+            variables=request.variables,
+        )
+        async with transaction(self._sessions) as session:
+            await self._tracker.record_queued(session, new_call)
+            return await repository.get(session, request.call_id)
+
+    async def _post_originate(self, node: str, call: repository.BridgeCall) -> None:
+        trunk = self._settings.trunk(call.trunk)
+        assert trunk is not None
+        runtime = self._nodes[node]
+        try:
+            await runtime.client.originate(
+                endpoint=trunk.endpoint(call.to_number),
+                channel_id=call.call_id,
+                app=runtime.config.app,
+                app_args="dialplane",
+                caller_id=call.caller_id,
+                timeout=call.ring_timeout_seconds,
+                variables={"DIALPLANE_CALL_ID": call.call_id, **call.variables},
+            )
+        except AriConflictError:
+            log.info("originate_already_done")  # an earlier attempt created the channel
+        except AriError as exc:
+            await self._fail(call.call_id, f"Asterisk refused the call: {exc}")
+            await self._capacity.release(node, call.trunk)
+
+    async def _recover(self, call: repository.BridgeCall) -> None:
+        """The bridge stopped after recording ``dialing``: adopt the channel, or end the call."""
+        runtime = self._nodes.get(call.node or "")
+        try:
+            if runtime is not None:
+                await runtime.client.get_channel(call.call_id)
+                log.info("originate_recovered_live_channel")
+                return
+        except AriNotFoundError:
+            pass
+        await self._fail(call.call_id, "the bridge stopped while placing the call; not dialed again")
+        await self._capacity.release(call.node, call.trunk)
+
+    async def _fail(self, call_id: str, reason: str) -> None:
+        async with transaction(self._sessions) as session:
+            await self._tracker.fail(session, call_id, reason)
+
+    async def hangup(self, request: HangupRequest) -> None:
+        async with transaction(self._sessions) as session:
+            call = await repository.get(session, request.call_id, lock=True)
+            if call is None or call.status.is_terminal:
+                log.info("hangup_nothing_to_do", status=call.status.value if call else None)
+                return
+            await repository.update(session, call.call_id, hangup_requested=True)
+            if call.status == CallStatus.QUEUED:
+                await self._tracker.move(
+                    session,
+                    call.call_id,
+                    CallStatus.CANCELED,
+                    failure_reason="hung up on request before it was dialed",
+                )
+                return
+        runtime = self._nodes.get(call.node or "")
+        if runtime is None:
+            return
+        try:
+            await runtime.client.hangup(call.call_id)
+        except AriNotFoundError:
+            log.info("hangup_channel_already_gone")

@@ -1,0 +1,89 @@
+"""Bringing our records in line with a node after every (re)connect, and ending calls that ran too long.
+
+While the event socket is down Asterisk drops our events. After a connect: every call we believe active on
+the node whose channel no longer exists ended while we were away (failed, with that reason); a call whose
+channel still exists is re-subscribed and its status caught up from the channel's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+
+from ari_bridge.ari import AriError, AriNotFoundError
+from ari_bridge.calls import repository
+from ari_bridge.calls.service import CallTracker
+from ari_bridge.capacity import Capacity
+from ari_bridge.nodes import NodeRuntime, Nodes
+from dialplane.calls import CallStatus
+from dialplane.db import SessionFactory, transaction
+
+log = structlog.get_logger(__name__)
+
+VANISHED = "the channel ended while the bridge was not connected to Asterisk"
+STATE_TO_STATUS = {"Ringing": CallStatus.RINGING, "Up": CallStatus.ANSWERED}
+
+
+class Reconciler:
+    def __init__(self, sessions: SessionFactory, tracker: CallTracker, capacity: Capacity) -> None:
+        self._sessions = sessions
+        self._tracker = tracker
+        self._capacity = capacity
+
+    async def __call__(self, node: NodeRuntime) -> None:
+        channels = {channel["id"]: channel for channel in await node.client.list_channels()}
+        async with transaction(self._sessions) as session:
+            calls = await repository.active_on_node(session, node.name)
+        ended = adopted = 0
+        for call in calls:
+            channel = channels.get(call.call_id)
+            if channel is None:
+                await self._end_vanished(call)
+                ended += 1
+            else:
+                await self._adopt(node, call, channel)
+                adopted += 1
+        await self._capacity.nodes_changed()
+        log.info("ari_node_reconciled", node=node.name, channels=len(channels), ended=ended, adopted=adopted)
+
+    async def _end_vanished(self, call: repository.BridgeCall) -> None:
+        async with transaction(self._sessions) as session:
+            transition = await self._tracker.fail(session, call.call_id, VANISHED)
+        if transition is not None:
+            await self._capacity.release(call.node, call.trunk)
+
+    async def _adopt(self, node: NodeRuntime, call: repository.BridgeCall, channel: dict[str, Any]) -> None:
+        with contextlib.suppress(AriNotFoundError):
+            await node.client.subscribe(node.config.app, f"channel:{call.call_id}")
+        status = STATE_TO_STATUS.get(str(channel.get("state")))
+        if status is not None and status != call.status:
+            async with transaction(self._sessions) as session:
+                await self._tracker.move(session, call.call_id, status)
+
+
+async def enforce_max_duration(sessions: SessionFactory, nodes: Nodes, interval: float) -> None:
+    """Hang up answered calls that passed their maximum duration (runs until cancelled)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await _hang_up_overdue(sessions, nodes)
+        except Exception:
+            log.exception("max_duration_check_failed")
+
+
+async def _hang_up_overdue(sessions: SessionFactory, nodes: Nodes) -> None:
+    async with transaction(sessions) as session:
+        overdue = await repository.over_max_duration(session)
+        calls = [await repository.get(session, call_id) for call_id in overdue]
+        for call_id in overdue:
+            await repository.update(session, call_id, hangup_requested=True)
+    for call in calls:
+        node = nodes.get(call.node or "") if call is not None else None
+        if call is None or node is None:
+            continue
+        log.info("call_max_duration_reached", call_id=call.call_id, max_seconds=call.max_duration_seconds)
+        with contextlib.suppress(AriError):
+            await node.client.hangup(call.call_id)

@@ -1,0 +1,156 @@
+"""Call tracking: every status change is checked by the state machine, timestamped, stored and published as
+an event in the same transaction. Transitions the state machine refuses (late or out-of-order ARI events,
+a second ``ChannelDestroyed``) are ignored and logged at debug level."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ari_bridge.calls import repository
+from ari_bridge.calls.repository import BridgeCall
+from dialplane.calls import CALLS_STREAM, CallStatus, can_transition, final_status
+from dialplane.events import EventStream, NewEvent
+from dialplane.log import mask_number
+from dialplane.metrics import NAMESPACE
+
+log = structlog.get_logger(__name__)
+
+CALL_TRANSITIONS = Counter(
+    "ari_call_transitions_total",
+    "Call status changes made by the bridge, by new status.",
+    ["status"],
+    namespace=NAMESPACE,
+)
+
+_TIMESTAMP_COLUMN = {
+    CallStatus.DIALING: "dialed_at",
+    CallStatus.RINGING: "ringing_at",
+    CallStatus.ANSWERED: "answered_at",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    before: BridgeCall
+    after: CallStatus
+
+
+@dataclass(frozen=True, slots=True)
+class NewCall:
+    """What an originate command asks for (already validated by the caller)."""
+
+    call_id: str
+    to_number: str
+    trunk: str
+    caller_id: str | None
+    ring_timeout_seconds: int
+    max_duration_seconds: int | None
+    machine_detection: bool
+    variables: Mapping[str, str]
+
+
+class CallTracker:
+    def __init__(self, stream: EventStream) -> None:
+        self._stream = stream
+
+    async def record_queued(self, session: AsyncSession, call: NewCall) -> bool:
+        """Record the call before anything is dialed; False if it was recorded already (a duplicate)."""
+        values = {
+            "call_id": call.call_id,
+            "trunk": call.trunk,
+            "to_number": call.to_number,
+            "caller_id": call.caller_id,
+            "ring_timeout_seconds": call.ring_timeout_seconds,
+            "max_duration_seconds": call.max_duration_seconds,
+            "machine_detection": call.machine_detection,
+            "variables": json.dumps(dict(call.variables)),
+        }
+        created = await repository.insert_queued(session, values)
+        if created:
+            log.info("call_queued", call_id=call.call_id, to=mask_number(call.to_number), trunk=call.trunk)
+        return created
+
+    async def move(
+        self, session: AsyncSession, call_id: str, target: CallStatus, **fields: Any
+    ) -> Transition | None:
+        """Move the call to ``target`` (with extra columns), or do nothing if the state machine refuses."""
+        call = await repository.get(session, call_id, lock=True)
+        if call is None or not can_transition(call.status, target):
+            log.debug(
+                "call_transition_ignored",
+                call_id=call_id,
+                target=target,
+                current=call.status if call else None,
+            )
+            return None
+        at = dt.datetime.now(dt.UTC)
+        column = _TIMESTAMP_COLUMN.get(target, "ended_at" if target.is_terminal else None)
+        changes = {"status": target.value, **fields, **({column: at} if column else {})}
+        await repository.update(session, call_id, **changes)
+        await self._stream.publish(session, _event(call, target, at, changes))
+        CALL_TRANSITIONS.labels(target.value).inc()
+        log.info(
+            "call_status",
+            call_id=call_id,
+            status=target.value,
+            previous=call.status.value,
+            **{k: v for k, v in fields.items() if k in ("hangup_cause", "sip_code", "failure_reason")},
+        )
+        return Transition(call, target)
+
+    async def end(
+        self,
+        session: AsyncSession,
+        call_id: str,
+        *,
+        cause: int | None,
+        cause_text: str | None,
+        sip_code: int | None,
+    ) -> Transition | None:
+        """The call's channel is gone: its final status follows from how it ended."""
+        call = await repository.get(session, call_id)
+        if call is None or call.status.is_terminal:
+            return None
+        outcome = final_status(
+            answered=call.status == CallStatus.ANSWERED, cause=cause, hangup_requested=call.hangup_requested
+        )
+        return await self.move(
+            session,
+            call_id,
+            outcome.status,
+            hangup_cause=cause,
+            hangup_cause_text=cause_text,
+            sip_code=sip_code,
+            failure_reason=outcome.reason,
+        )
+
+    async def fail(self, session: AsyncSession, call_id: str, reason: str) -> Transition | None:
+        return await self.move(session, call_id, CallStatus.FAILED, failure_reason=reason)
+
+
+def _event(call: BridgeCall, status: CallStatus, at: dt.datetime, changes: Mapping[str, Any]) -> NewEvent:
+    answered_at = changes.get("answered_at", call.answered_at)
+    ended_at = changes.get("ended_at")
+    data: dict[str, Any] = {
+        "call_id": call.call_id,
+        "status": status.value,
+        "previous_status": call.status.value,
+        "at": at.isoformat(),
+        "node": changes.get("node", call.node),
+        "trunk": call.trunk,
+        "duration_seconds": (
+            round((ended_at - answered_at).total_seconds(), 3) if ended_at and answered_at else None
+        ),
+    }
+    for name in ("hangup_cause", "hangup_cause_text", "sip_code", "failure_reason", "answered_by"):
+        if name in changes:
+            data[name] = changes[name]
+    return NewEvent(stream=CALLS_STREAM, key=call.call_id, type=status.event_type, data=data)

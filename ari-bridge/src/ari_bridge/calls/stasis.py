@@ -1,0 +1,63 @@
+"""ARI event handlers: what Asterisk reports about our channels becomes call status changes.
+
+Handlers run per channel in arrival order (the node's :class:`~ari_bridge.ari.KeyedDispatcher`), each in a
+short transaction of its own. Events about channels that are not our calls are ignored.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from ari_bridge.ari import AriEvent, ChannelDestroyed, ChannelStateChange, Dial, StasisStart
+from ari_bridge.calls.service import CallTracker, Transition
+from ari_bridge.capacity import Capacity
+from dialplane.calls import AnsweredBy, CallStatus
+from dialplane.db import SessionFactory, transaction
+
+log = structlog.get_logger(__name__)
+
+RINGING_DIAL_STATUSES = frozenset({"RINGING", "PROGRESS"})
+AMD_ANSWERED_BY = {"HUMAN": AnsweredBy.HUMAN, "MACHINE": AnsweredBy.MACHINE}
+
+
+class ChannelEvents:
+    def __init__(self, sessions: SessionFactory, tracker: CallTracker, capacity: Capacity) -> None:
+        self._sessions = sessions
+        self._tracker = tracker
+        self._capacity = capacity
+
+    async def handle(self, event: AriEvent) -> None:
+        call_id = event.channel_id
+        if call_id is None:
+            return
+        with structlog.contextvars.bound_contextvars(call_id=call_id):
+            transition = await self._apply(call_id, event)
+        if transition is not None and transition.after.is_terminal:
+            await self._capacity.release(transition.before.node, transition.before.trunk)
+
+    async def _apply(self, call_id: str, event: AriEvent) -> Transition | None:
+        async with transaction(self._sessions) as session:
+            if isinstance(event, ChannelDestroyed):
+                return await self._tracker.end(
+                    session, call_id, cause=event.cause, cause_text=event.cause_txt, sip_code=event.tech_cause
+                )
+            if isinstance(event, StasisStart):
+                return await self._tracker.move(
+                    session, call_id, CallStatus.ANSWERED, **_answered_by(event.args)
+                )
+            if _is_ringing(event):
+                return await self._tracker.move(session, call_id, CallStatus.RINGING)
+        return None
+
+
+def _is_ringing(event: AriEvent) -> bool:
+    if isinstance(event, Dial):
+        return event.dialstatus in RINGING_DIAL_STATUSES
+    return isinstance(event, ChannelStateChange) and event.channel.state == "Ringing"
+
+
+def _answered_by(args: list[str]) -> dict[str, str]:
+    """``Stasis(app,amd,STATUS,CAUSE)`` from the answering-machine context says who answered."""
+    if len(args) >= 2 and args[0] == "amd":
+        return {"answered_by": AMD_ANSWERED_BY.get(args[1], AnsweredBy.UNKNOWN).value}
+    return {}

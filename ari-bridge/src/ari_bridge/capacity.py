@@ -1,0 +1,124 @@
+"""Capacity: where a new call may go, and when.
+
+A call needs a slot on its trunk (``max_concurrent``), its turn under the trunk's calls-per-second limit
+(calls spaced at least ``1 / max_cps`` apart), and a connected node with spare channels
+(``max_channels``); the least-loaded such node is chosen. :meth:`Capacity.acquire` waits until all three
+hold, so limits are never exceeded; :meth:`Capacity.release` frees the slot when the call ends. The
+counters are restored from the database after a restart (:meth:`Capacity.restore`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from prometheus_client import Gauge
+
+from ari_bridge.settings import NodeConfig, TrunkConfig
+from dialplane.metrics import NAMESPACE
+
+ACTIVE_CALLS = Gauge(
+    "ari_active_calls",
+    "Calls the bridge is placing or tracking, by node and trunk.",
+    ["node", "trunk"],
+    namespace=NAMESPACE,
+)
+
+
+class NoSuchTrunkError(LookupError):
+    """The command names a trunk that is not configured."""
+
+
+@dataclass
+class _Trunk:
+    config: TrunkConfig
+    active: int = 0
+    next_start: float = 0.0  # monotonic time before which no new call may start (calls-per-second)
+
+
+@dataclass
+class _Node:
+    config: NodeConfig
+    active: int = 0
+    per_trunk: dict[str, int] = field(default_factory=dict)
+
+
+class Capacity:
+    def __init__(
+        self,
+        nodes: Iterable[NodeConfig],
+        trunks: Iterable[TrunkConfig],
+        *,
+        is_connected: Callable[[str], bool],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._nodes = {n.name: _Node(n) for n in nodes}
+        self._trunks = {t.name: _Trunk(t) for t in trunks}
+        self._is_connected = is_connected
+        self._clock = clock
+        self._changed = asyncio.Condition()
+
+    def restore(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Count calls that were active before a restart (``(node, trunk) -> calls``)."""
+        for (node, trunk), calls in counts.items():
+            if node in self._nodes and trunk in self._trunks:
+                self._take(node, trunk, calls)
+
+    async def acquire(self, trunk: str) -> str:
+        """Wait for a slot on ``trunk`` and a node; returns the node's name."""
+        if trunk not in self._trunks:
+            raise NoSuchTrunkError(trunk)
+        async with self._changed:
+            while True:
+                node, wait = self._try(self._trunks[trunk])
+                if node is not None:
+                    self._take(node, trunk, 1)
+                    return node
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), wait)
+
+    async def release(self, node: str | None, trunk: str) -> None:
+        if node not in self._nodes or trunk not in self._trunks:
+            return
+        async with self._changed:
+            self._take(node, trunk, -1)
+            self._changed.notify_all()
+
+    async def nodes_changed(self) -> None:
+        """A node connected or disconnected: waiting calls look again."""
+        async with self._changed:
+            self._changed.notify_all()
+
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        return {
+            name: {"active": n.active, "max_channels": n.config.max_channels}
+            for name, n in self._nodes.items()
+        }
+
+    def _try(self, trunk: _Trunk) -> tuple[str | None, float]:
+        """A node for a call now, else ``(None, seconds worth waiting before looking again)``."""
+        if trunk.active >= trunk.config.max_concurrent:
+            return None, 1.0
+        now = self._clock()
+        if now < trunk.next_start:
+            return None, trunk.next_start - now
+        free = [
+            n
+            for n in self._nodes.values()
+            if n.active < n.config.max_channels and self._is_connected(n.config.name)
+        ]
+        if not free:
+            return None, 1.0
+        trunk.next_start = max(now, trunk.next_start) + 1.0 / trunk.config.max_cps
+        best = min(free, key=lambda n: n.active / n.config.max_channels)
+        return best.config.name, 0.0
+
+    def _take(self, node: str, trunk: str, calls: int) -> None:
+        self._trunks[trunk].active = max(self._trunks[trunk].active + calls, 0)
+        entry = self._nodes[node]
+        entry.active = max(entry.active + calls, 0)
+        entry.per_trunk[trunk] = max(entry.per_trunk.get(trunk, 0) + calls, 0)
+        ACTIVE_CALLS.labels(node, trunk).set(entry.per_trunk[trunk])

@@ -1,0 +1,109 @@
+"""Test support: a running bridge on a test database and a real Asterisk, driven through the event stream
+(as the dialer drives it). Used by the bridge's tests and by end-to-end tests of the services above it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from ari_bridge.calls import repository
+from ari_bridge.calls.repository import BridgeCall
+from ari_bridge.main import create_app
+from ari_bridge.settings import TEST_CARRIER, NodeConfig, Settings, TrunkConfig
+from dialplane.calls import BRIDGE_QUEUE, HANGUP, ORIGINATE, CallStatus
+from dialplane.db import SessionFactory, transaction
+from dialplane.events import NewCommand, PostgresEventStream
+from dialplane.testing.asterisk import AsteriskInfo
+from dialplane.testing.http import app_client, service_settings
+
+
+@dataclass
+class Bridge:
+    """The bridge under test and what a dialer would do with it."""
+
+    client: httpx.AsyncClient
+    sessions: SessionFactory
+    stream: PostgresEventStream
+
+    async def send(self, *commands: NewCommand) -> None:
+        async with transaction(self.sessions) as session:
+            await self.stream.send(session, *commands)
+
+    async def originate(self, to: str, call_id: str | None = None, **options: Any) -> str:
+        call_id = call_id or str(uuid.uuid4())
+        await self.send(originate_command(call_id, to, **options))
+        return call_id
+
+    async def hangup(self, call_id: str) -> None:
+        await self.send(NewCommand(BRIDGE_QUEUE, call_id, HANGUP, {"call_id": call_id}))
+
+    async def call(self, call_id: str) -> BridgeCall | None:
+        async with transaction(self.sessions) as session:
+            return await repository.get(session, call_id)
+
+    async def wait_for(self, call_id: str, *statuses: CallStatus, within: float = 30.0) -> BridgeCall:
+        async with asyncio.timeout(within):
+            while True:
+                call = await self.call(call_id)
+                if call is not None and call.status in statuses:
+                    return call
+                await asyncio.sleep(0.05)
+
+    async def event_types(self, call_id: str) -> list[str]:
+        query = text("SELECT type FROM events WHERE stream = 'calls' AND key = :key ORDER BY tx_id, id")
+        async with transaction(self.sessions) as session:
+            return list((await session.execute(query, {"key": call_id})).scalars())
+
+
+def originate_command(call_id: str, to: str, **options: Any) -> NewCommand:
+    return NewCommand(BRIDGE_QUEUE, call_id, ORIGINATE, {"call_id": call_id, "to": to, **options})
+
+
+def bridge_settings(database_url: str, asterisk: AsteriskInfo, **overrides: Any) -> Settings:
+    node = NodeConfig(
+        name="local",
+        ari_url=asterisk.ari_url,
+        username=asterisk.username,
+        password=SecretStr(asterisk.password),
+        app=f"bridge-test-{uuid.uuid4().hex[:8]}",
+    )
+    values: dict[str, Any] = {
+        "environment": "development",  # the local Asterisk uses the development credentials
+        "nodes": [node],
+        "trunks": [
+            TEST_CARRIER,
+            TrunkConfig(name="narrow", dial_string=TEST_CARRIER.dial_string, max_concurrent=10, max_cps=20),
+        ],
+        "event_poll_interval_seconds": 0.2,
+        "duration_check_interval_seconds": 0.2,
+        **overrides,
+    }
+    return service_settings(Settings, database_url, **values)
+
+
+async def wait_ready(client: httpx.AsyncClient, within: float = 15.0) -> None:
+    async with asyncio.timeout(within):
+        while (await client.get("/ready")).status_code != 200:  # noqa: ASYNC110 -- polls over HTTP
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running_bridge(
+    database_url: str,
+    asterisk: AsteriskInfo,
+    sessions: SessionFactory,
+    stream: PostgresEventStream,
+    **overrides: Any,
+) -> AsyncIterator[Bridge]:
+    """The bridge app with its lifespan running, ready (connected to Asterisk)."""
+    async with app_client(create_app(bridge_settings(database_url, asterisk, **overrides))) as client:
+        await wait_ready(client)
+        yield Bridge(client, sessions, stream)

@@ -1,0 +1,79 @@
+"""Capacity: trunk concurrency and calls-per-second limits, node choice, waiting and release."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from ari_bridge.capacity import Capacity, NoSuchTrunkError
+from ari_bridge.settings import NodeConfig, TrunkConfig
+
+
+def capacity(
+    *, max_concurrent: int = 10, max_cps: float = 1000.0, connected: set[str] | None = None
+) -> Capacity:
+    nodes = [NodeConfig(name="a", max_channels=100), NodeConfig(name="b", max_channels=100)]
+    trunks = [
+        TrunkConfig(name="t", dial_string="Local/{number}@x", max_concurrent=max_concurrent, max_cps=max_cps)
+    ]
+    up = {"a", "b"} if connected is None else connected
+    return Capacity(nodes, trunks, is_connected=lambda name: name in up)
+
+
+async def test_a_trunk_never_carries_more_calls_than_its_limit() -> None:
+    limits = capacity(max_concurrent=3)
+    taken = [await limits.acquire("t") for _ in range(3)]
+    fourth = asyncio.create_task(limits.acquire("t"))
+    await asyncio.sleep(0.05)
+    assert not fourth.done()
+    await limits.release(taken[0], "t")
+    assert await asyncio.wait_for(fourth, 2) in {"a", "b"}
+
+
+async def test_calls_per_second_are_spaced() -> None:
+    limits = capacity(max_concurrent=100, max_cps=20)
+    started = time.monotonic()
+    for _ in range(11):
+        await limits.acquire("t")
+    elapsed = time.monotonic() - started
+    assert 0.45 <= elapsed <= 0.6  # 10 intervals of 50 ms after the first call
+
+
+async def test_new_calls_go_to_the_least_loaded_connected_node() -> None:
+    limits = capacity(connected={"a", "b"})
+    chosen = [await limits.acquire("t") for _ in range(4)]
+    assert sorted(chosen) == ["a", "a", "b", "b"]
+    only_b = capacity(connected={"b"})
+    assert {await only_b.acquire("t") for _ in range(3)} == {"b"}
+
+
+async def test_a_call_waits_while_no_node_is_connected() -> None:
+    up: set[str] = set()
+    limits = Capacity(
+        [NodeConfig(name="a")],
+        [TrunkConfig(name="t", dial_string="Local/{number}@x")],
+        is_connected=lambda name: name in up,
+    )
+    waiting = asyncio.create_task(limits.acquire("t"))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    up.add("a")
+    await limits.nodes_changed()
+    assert await asyncio.wait_for(waiting, 2) == "a"
+
+
+async def test_restored_calls_count_against_the_limits() -> None:
+    limits = capacity(max_concurrent=2)
+    limits.restore({("a", "t"): 2})
+    blocked = asyncio.create_task(limits.acquire("t"))
+    await asyncio.sleep(0.05)
+    assert not blocked.done()
+    blocked.cancel()
+    assert limits.snapshot()["a"]["active"] == 2
+
+
+async def test_an_unknown_trunk_is_refused() -> None:
+    with pytest.raises(NoSuchTrunkError):
+        await capacity().acquire("nope")
