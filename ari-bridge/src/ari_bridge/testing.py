@@ -43,7 +43,7 @@ class Bridge:
         return call_id
 
     async def hangup(self, call_id: str) -> None:
-        await self.send(NewCommand(BRIDGE_QUEUE, call_id, HANGUP, {"call_id": call_id}))
+        await self.send(hangup_command(call_id))
 
     async def call(self, call_id: str) -> BridgeCall | None:
         async with transaction(self.sessions) as session:
@@ -65,6 +65,10 @@ class Bridge:
 
 def originate_command(call_id: str, to: str, **options: Any) -> NewCommand:
     return NewCommand(BRIDGE_QUEUE, call_id, ORIGINATE, {"call_id": call_id, "to": to, **options})
+
+
+def hangup_command(call_id: str) -> NewCommand:
+    return NewCommand(BRIDGE_QUEUE, call_id, HANGUP, {"call_id": call_id})
 
 
 def bridge_settings(database_url: str, asterisk: AsteriskInfo, **overrides: Any) -> Settings:
