@@ -2,11 +2,12 @@
 # Run Dialplane's Asterisk 22 locally without Docker: a Debian sid root filesystem built with debootstrap,
 # run with chroot on the host's network (Debian 12 has no asterisk package; sid has Asterisk 22).
 #
-# usage: asterisk/local.sh provision|start|stop|restart|reload|status|wait-ready|cli "COMMAND"
+# usage: asterisk/local.sh provision|start|stop|restart|crash|reload|status|wait-ready|cli "COMMAND"
 #
 #   provision   build the root filesystem if it is missing (host packages: debootstrap espeak-ng sox curl)
 #   start       provision, install conf/ and the test-carrier voices, start Asterisk, wait until ARI answers
 #   stop        stop Asterisk and unmount the chroot's /proc and /dev
+#   crash       kill Asterisk with SIGKILL (no hangup events reach ARI clients), then clean up as stop does
 #   reload      install conf/ and the voices again and reload them into the running Asterisk
 #   status      exit 0 and print version and channel count when running, exit 3 when stopped
 #   wait-ready  wait until ARI answers (ASTERISK_READY_TIMEOUT seconds, default 60)
@@ -273,6 +274,16 @@ stop() {
     unmount_chroot_fs
 }
 
+# Fault tests: the daemon dies without a shutdown, so no hangup events reach ARI clients.
+crash() {
+    local pid
+    pid="$(daemon_pid)" || die "not running"
+    kill -KILL "$pid"
+    wait_for_exit "$pid" 50 || true
+    say "killed (pid $pid) without a shutdown"
+    stop >/dev/null
+}
+
 reload() {
     is_running || die "not running"
     install_config
@@ -302,6 +313,7 @@ main() {
         start) require_root; take_lock; start ;;
         stop) require_root; take_lock; stop ;;
         restart) require_root; take_lock; stop; start ;;
+        crash) require_root; take_lock; crash ;;
         reload) require_root; take_lock; reload ;;
         status) status ;;
         wait-ready) wait_ready || exit 1; ready_line ;;
