@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -24,12 +24,16 @@ class EntityIdMismatchError(Exception):
     """The node answering at this address is not the one configured (``entity_id`` differs)."""
 
 
+RECONCILE_DEBOUNCE_SECONDS = 1.0
+
+
 @dataclass
 class NodeRuntime:
     config: NodeConfig
     client: AriClient
     socket: AriEventSocket
     dispatcher: KeyedDispatcher
+    reconcile_soon: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def name(self) -> str:
@@ -55,6 +59,7 @@ class Nodes(Mapping[str, NodeRuntime]):
         timeout: float = 5.0,
         transport: Any = None,
     ) -> None:
+        self._reconcile = reconcile
         self._nodes = {c.name: self._runtime(c, on_event, reconcile, timeout, transport) for c in configs}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -70,8 +75,16 @@ class Nodes(Mapping[str, NodeRuntime]):
         client = AriClient(
             config.ari_url, config.username, password, timeout=timeout, transport=transport, node=config.name
         )
-        dispatcher = KeyedDispatcher(on_event, name=config.name)
         runtime: NodeRuntime
+        # Room for bursts (1,000 calls starting at once give ~17 events each); an event dropped all the same
+        # is a status change lost, so the node is reconciled soon after.
+        dispatcher = KeyedDispatcher(
+            on_event,
+            name=config.name,
+            shards=16,
+            queue_size=10_000,
+            on_drop=lambda: runtime.reconcile_soon.set(),
+        )
 
         async def connected() -> None:
             await _check_entity_id(runtime)
@@ -106,6 +119,22 @@ class Nodes(Mapping[str, NodeRuntime]):
         for node in self._nodes.values():
             await node.dispatcher.start()
             self._tasks.append(asyncio.create_task(node.socket.run(), name=f"ari-socket:{node.name}"))
+            self._tasks.append(
+                asyncio.create_task(self._reconcile_when_asked(node), name=f"ari-reconcile:{node.name}")
+            )
+
+    async def _reconcile_when_asked(self, node: NodeRuntime) -> None:
+        """Reconcile a connected node after events were dropped (at most once per debounce interval)."""
+        while True:
+            await node.reconcile_soon.wait()
+            await asyncio.sleep(RECONCILE_DEBOUNCE_SECONDS)
+            node.reconcile_soon.clear()
+            if not node.connected:
+                continue  # the next connect reconciles anyway
+            try:
+                await self._reconcile(node)
+            except Exception:
+                log.exception("ari_reconcile_failed", node=node.name)
 
     async def stop(self) -> None:
         for node in self._nodes.values():

@@ -188,6 +188,18 @@ class AriClient:
             "DELETE", "/channels/{channelId}", path={"channelId": channel_id}, params={"reason": reason}
         )
 
+    async def continue_in_dialplan(
+        self, channel_id: str, context: str, extension: str = "s", priority: int = 1
+    ) -> None:
+        """``POST /channels/{id}/continue``: the channel leaves Stasis (StasisEnd) and runs the dialplan from
+        ``context``/``extension``/``priority``. A subscription to the channel stays, so its events (e.g.
+        ChannelDestroyed) still arrive. Raises :class:`AriNotFoundError` if the channel is gone and
+        :class:`AriConflictError` if it is not in a Stasis application."""
+        params = {"context": context, "extension": extension, "priority": str(priority)}
+        await self._request(
+            "POST", "/channels/{channelId}/continue", path={"channelId": channel_id}, params=params
+        )
+
     async def play(self, channel_id: str, media: str, playback_id: str | None = None) -> JsonObject:
         """Play a media URI (``sound:hello-world``…); returns the playback."""
         body = _drop_none({"media": media, "playbackId": playback_id})

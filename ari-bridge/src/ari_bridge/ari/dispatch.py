@@ -69,11 +69,13 @@ class KeyedDispatcher:
         queue_size: int = 1000,
         name: str,
         late_after: float = 1.0,
+        on_drop: Callable[[], None] | None = None,
     ) -> None:
         if shards < 1 or queue_size < 1:
             raise ValueError("shards and queue_size must be at least 1")
         self.name = name
         self.late_after = late_after
+        self._on_drop = on_drop  # e.g. schedule a reconciliation: a dropped event is a lost status change
         self._handler = handler
         self._queues: list[_Shard] = [asyncio.Queue(maxsize=queue_size) for _ in range(shards)]
         self._tasks: list[asyncio.Task[None]] = []
@@ -159,6 +161,8 @@ class KeyedDispatcher:
 
     def _dropped(self, key: str | None, event: AriEvent) -> None:
         EVENTS_DROPPED.labels(self.name).inc()
+        if self._on_drop is not None:
+            self._on_drop()
         self._drops_since_log += 1
         now = time.monotonic()
         if now - self._last_drop_log >= DROP_LOG_INTERVAL_SECONDS:

@@ -1,4 +1,5 @@
-"""Commands the bridge takes from the event stream: originate and hang up a call.
+"""Commands the bridge takes from the event stream: originate and hang up a call, and (sent by the bridge
+itself) send an answered call through answering-machine detection.
 
 Originate never dials a call twice:
 
@@ -10,6 +11,11 @@ Originate never dials a call twice:
 If the bridge dies between 3 and 4, the redelivered command finds ``dialing``: it adopts the channel if
 Asterisk has it and otherwise ends the call as failed, never dialing again. Slow I/O (waiting for capacity,
 ARI requests) happens between short transactions, so no transaction stays open across it.
+
+Answering-machine detection: the channel leaves Stasis for the ``dialplane-amd`` context, which runs AMD()
+and brings it back with ``Stasis(${DIALPLANE_APP},amd,STATUS,CAUSE)``; ``DIALPLANE_APP`` is set on the channel
+at originate to the node's app name (it takes precedence over the dialplan's global of that name).
+The app stays subscribed to the channel from the originate, so its ChannelDestroyed still arrives.
 """
 
 from __future__ import annotations
@@ -18,19 +24,21 @@ import structlog
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError
+from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError, AriUnavailableError
 from ari_bridge.calls import repository
-from ari_bridge.calls.service import CallTracker, NewCall
+from ari_bridge.calls.metrics import OriginationResult, count_origination
+from ari_bridge.calls.service import DETECT_MACHINE, CallTracker, NewCall
 from ari_bridge.capacity import Capacity
-from ari_bridge.nodes import Nodes
+from ari_bridge.nodes import NodeRuntime, Nodes
 from ari_bridge.settings import Settings
-from dialplane.calls import HANGUP, ORIGINATE, CallStatus
+from dialplane.calls import HANGUP, ORIGINATE, AnsweredBy, CallStatus
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import Command
 
 log = structlog.get_logger(__name__)
 
 CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"  # also the ARI channel id
+AMD_CONTEXT = "dialplane-amd"  # asterisk/conf/extensions.conf
 
 
 class OriginateRequest(BaseModel):
@@ -45,6 +53,10 @@ class OriginateRequest(BaseModel):
 
 
 class HangupRequest(BaseModel):
+    call_id: str = Field(pattern=CALL_ID_PATTERN)
+
+
+class DetectMachineRequest(BaseModel):
     call_id: str = Field(pattern=CALL_ID_PATTERN)
 
 
@@ -71,6 +83,8 @@ class CallCommands:
                     await self.originate(OriginateRequest.model_validate(command.data), command.attempt)
                 elif command.type == HANGUP:
                     await self.hangup(HangupRequest.model_validate(command.data))
+                elif command.type == DETECT_MACHINE:
+                    await self.detect_machine(DetectMachineRequest.model_validate(command.data))
                 else:
                     log.warning("command_unknown", command_type=command.type)
             except ValidationError as exc:
@@ -114,24 +128,52 @@ class CallCommands:
             return await repository.get(session, request.call_id)
 
     async def _post_originate(self, node: str, call: repository.BridgeCall) -> None:
-        trunk = self._settings.trunk(call.trunk)
-        assert trunk is not None
-        runtime = self._nodes[node]
         try:
-            await runtime.client.originate(
-                endpoint=trunk.endpoint(call.to_number),
-                channel_id=call.call_id,
-                app=runtime.config.app,
-                app_args="dialplane",
-                caller_id=call.caller_id,
-                timeout=call.ring_timeout_seconds,
-                variables={"DIALPLANE_CALL_ID": call.call_id, **call.variables},
-            )
+            await self._originate_channel(self._nodes[node], call)
         except AriConflictError:
-            log.info("originate_already_done")  # an earlier attempt created the channel
+            count_origination(node, call.trunk, "duplicate")
+            if await self._channel_exists(node, call.call_id):
+                log.info("originate_already_done")  # an earlier attempt created the channel
+                return
+            # Asterisk also answers 409 when the id is a prefix of a live channel's id (e.g. x-1 vs x-10;1).
+            await self._fail(
+                call.call_id, "Asterisk refused the channel id: it collides with a live channel's"
+            )
+            await self._capacity.release(node, call.trunk)
         except AriError as exc:
+            count_origination(node, call.trunk, _failure_result(exc))
+            if isinstance(exc, AriUnavailableError) and await self._channel_exists(node, call.call_id):
+                log.warning("originate_unanswered_but_placed", error=str(exc))  # tracked as usual
+                return
             await self._fail(call.call_id, f"Asterisk refused the call: {exc}")
             await self._capacity.release(node, call.trunk)
+        else:
+            count_origination(node, call.trunk, "accepted")
+
+    async def _channel_exists(self, node: str, call_id: str) -> bool:
+        """After a timeout or 5xx the POST may still have created the channel: ask once."""
+        try:
+            await self._nodes[node].client.get_channel(call_id)
+        except AriError:
+            return False
+        return True
+
+    async def _originate_channel(self, runtime: NodeRuntime, call: repository.BridgeCall) -> None:
+        trunk = self._settings.trunk(call.trunk)
+        assert trunk is not None
+        app = runtime.config.app
+        variables = {"DIALPLANE_CALL_ID": call.call_id, **call.variables}
+        if call.machine_detection:  # each variable costs an event (ChannelVarset): only where needed
+            variables["DIALPLANE_APP"] = app
+        await runtime.client.originate(
+            endpoint=trunk.endpoint(call.to_number),
+            channel_id=call.call_id,
+            app=app,
+            app_args="dialplane",
+            caller_id=call.caller_id,
+            timeout=call.ring_timeout_seconds,
+            variables=variables,
+        )
 
     async def _recover(self, call: repository.BridgeCall) -> None:
         """The bridge stopped after recording ``dialing``: adopt the channel, or end the call."""
@@ -149,6 +191,22 @@ class CallCommands:
     async def _fail(self, call_id: str, reason: str) -> None:
         async with transaction(self._sessions) as session:
             await self._tracker.fail(session, call_id, reason)
+
+    async def detect_machine(self, request: DetectMachineRequest) -> None:
+        """Send the answered channel through AMD; its result comes back as a StasisStart (see stasis.py)."""
+        async with transaction(self._sessions) as session:
+            call = await repository.get(session, request.call_id)
+        runtime = self._nodes.get(call.node or "") if call is not None else None
+        if call is None or runtime is None or call.status.is_terminal:
+            return
+        try:
+            await runtime.client.continue_in_dialplan(call.call_id, AMD_CONTEXT, "s", 1)
+        except (AriNotFoundError, AriConflictError):
+            log.info("machine_detection_channel_not_in_stasis")  # gone, or sent on by an earlier attempt
+        except AriError as exc:
+            log.warning("machine_detection_not_started", error=str(exc))
+            async with transaction(self._sessions) as session:
+                await self._tracker.answer(session, call.call_id, AnsweredBy.UNKNOWN)
 
     async def hangup(self, request: HangupRequest) -> None:
         async with transaction(self._sessions) as session:
@@ -172,3 +230,7 @@ class CallCommands:
             await runtime.client.hangup(call.call_id)
         except AriNotFoundError:
             log.info("hangup_channel_already_gone")
+
+
+def _failure_result(exc: AriError) -> OriginationResult:
+    return "unavailable" if isinstance(exc, AriUnavailableError) else "refused"

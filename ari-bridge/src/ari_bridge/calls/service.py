@@ -1,6 +1,13 @@
 """Call tracking: every status change is checked by the state machine, timestamped, stored and published as
 an event in the same transaction. Transitions the state machine refuses (late or out-of-order ARI events,
-a second ``ChannelDestroyed``) are ignored and logged at debug level."""
+a second ``ChannelDestroyed``) are ignored and logged at debug level.
+
+Answering-machine detection (a call with ``machine_detection``): when the far end answers, the call keeps its
+status; :meth:`CallTracker.answer` records ``answered_at`` and sends the bridge a
+``call.detect_machine`` command (durable, so a restart cannot lose it), which sends the channel through AMD in
+the dialplan. The call becomes ``answered``, with ``answered_by``, when the result arrives; ``answered_at``
+stays the moment of the answer. A call that ends during detection is answered (``unknown``), then completed.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +22,17 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.calls import repository
+from ari_bridge.calls.metrics import observe_transition
 from ari_bridge.calls.repository import BridgeCall
-from dialplane.calls import CALLS_STREAM, CallStatus, can_transition, final_status
-from dialplane.events import EventStream, NewEvent
+from dialplane.calls import (
+    BRIDGE_QUEUE,
+    CALLS_STREAM,
+    AnsweredBy,
+    CallStatus,
+    can_transition,
+    final_status,
+)
+from dialplane.events import EventStream, NewCommand, NewEvent
 from dialplane.log import mask_number
 from dialplane.metrics import NAMESPACE
 
@@ -29,6 +44,9 @@ CALL_TRANSITIONS = Counter(
     ["status"],
     namespace=NAMESPACE,
 )
+
+DETECT_MACHINE = "call.detect_machine"
+"""A command the bridge sends itself (key = call id): send the answered channel through AMD."""
 
 _TIMESTAMP_COLUMN = {
     CallStatus.DIALING: "dialed_at",
@@ -83,6 +101,12 @@ class CallTracker:
     ) -> Transition | None:
         """Move the call to ``target`` (with extra columns), or do nothing if the state machine refuses."""
         call = await repository.get(session, call_id, lock=True)
+        return await self._move(session, call_id, call, target, **fields)
+
+    async def _move(
+        self, session: AsyncSession, call_id: str, call: BridgeCall | None, target: CallStatus, **fields: Any
+    ) -> Transition | None:
+        """:meth:`move` for ``call``, read (and locked) in this transaction."""
         if call is None or not can_transition(call.status, target):
             log.debug(
                 "call_transition_ignored",
@@ -92,11 +116,11 @@ class CallTracker:
             )
             return None
         at = dt.datetime.now(dt.UTC)
-        column = _TIMESTAMP_COLUMN.get(target, "ended_at" if target.is_terminal else None)
-        changes = {"status": target.value, **fields, **({column: at} if column else {})}
+        changes = {"status": target.value, **fields, **_timestamp(call, target, at)}
         await repository.update(session, call_id, **changes)
         await self._stream.publish(session, _event(call, target, at, changes))
         CALL_TRANSITIONS.labels(target.value).inc()
+        observe_transition(call, target, changes)
         log.info(
             "call_status",
             call_id=call_id,
@@ -105,6 +129,25 @@ class CallTracker:
             **{k: v for k, v in fields.items() if k in ("hangup_cause", "sip_code", "failure_reason")},
         )
         return Transition(call, target)
+
+    async def answer(
+        self, session: AsyncSession, call_id: str, answered_by: AnsweredBy | None = None
+    ) -> Transition | None:
+        """The far end answered (StasisStart), or answering-machine detection says who did (``answered_by``).
+        A call that wants detection and has not had it starts it instead, and stays in its status (None)."""
+        call = await repository.get(session, call_id, lock=True)
+        if call is not None and answered_by is None and _wants_detection(call):
+            await self._start_machine_detection(session, call)
+            return None
+        fields = {} if answered_by is None else {"answered_by": answered_by.value}
+        return await self._move(session, call_id, call, CallStatus.ANSWERED, **fields)
+
+    async def _start_machine_detection(self, session: AsyncSession, call: BridgeCall) -> None:
+        """Record when the far end answered, and ask for the detection (a command, which a restart keeps)."""
+        await repository.update(session, call.call_id, answered_at=dt.datetime.now(dt.UTC))
+        command = NewCommand(BRIDGE_QUEUE, call.call_id, DETECT_MACHINE, {"call_id": call.call_id})
+        await self._stream.send(session, command)
+        log.info("call_machine_detection_started", call_id=call.call_id)
 
     async def end(
         self,
@@ -119,9 +162,10 @@ class CallTracker:
         call = await repository.get(session, call_id)
         if call is None or call.status.is_terminal:
             return None
-        outcome = final_status(
-            answered=call.status == CallStatus.ANSWERED, cause=cause, hangup_requested=call.hangup_requested
-        )
+        answered = call.status == CallStatus.ANSWERED or call.answered_at is not None
+        if answered and call.status != CallStatus.ANSWERED:  # ended during answering-machine detection
+            await self.answer(session, call_id, AnsweredBy.UNKNOWN)
+        outcome = final_status(answered=answered, cause=cause, hangup_requested=call.hangup_requested)
         return await self.move(
             session,
             call_id,
@@ -134,6 +178,22 @@ class CallTracker:
 
     async def fail(self, session: AsyncSession, call_id: str, reason: str) -> Transition | None:
         return await self.move(session, call_id, CallStatus.FAILED, failure_reason=reason)
+
+
+def _wants_detection(call: BridgeCall) -> bool:
+    """Machine detection was asked for and has not started (it starts when the far end answers)."""
+    waiting = call.status in (CallStatus.DIALING, CallStatus.RINGING)
+    return call.machine_detection and waiting and call.answered_at is None
+
+
+def _timestamp(call: BridgeCall, target: CallStatus, at: dt.datetime) -> dict[str, dt.datetime]:
+    """The column recording when ``target`` was reached; a time recorded earlier (``answered_at`` at the
+    start of answering-machine detection) is kept."""
+    column = _TIMESTAMP_COLUMN.get(target, "ended_at" if target.is_terminal else None)
+    if column is None:
+        return {}
+    earlier = getattr(call, column)
+    return {column: earlier if isinstance(earlier, dt.datetime) else at}
 
 
 def _event(call: BridgeCall, status: CallStatus, at: dt.datetime, changes: Mapping[str, Any]) -> NewEvent:

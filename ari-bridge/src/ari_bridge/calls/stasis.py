@@ -2,11 +2,16 @@
 
 Handlers run per channel in arrival order (the node's :class:`~ari_bridge.ari.KeyedDispatcher`), each in a
 short transaction of its own. Events about channels that are not our calls are ignored.
+
+StasisStart means the far end answered. For a call with answering-machine detection, the first one starts the
+detection (see :mod:`ari_bridge.calls.service`) and the call is answered when the channel comes back from the
+``dialplane-amd`` context: ``Stasis(app,amd,STATUS,CAUSE)``.
 """
 
 from __future__ import annotations
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.ari import AriEvent, ChannelDestroyed, ChannelStateChange, Dial, StasisStart
 from ari_bridge.calls.service import CallTracker, Transition
@@ -28,8 +33,8 @@ class ChannelEvents:
 
     async def handle(self, event: AriEvent) -> None:
         call_id = event.channel_id
-        if call_id is None:
-            return
+        if call_id is None or not _may_change_status(event) or ";" in call_id:
+            return  # most events (variables, dialplan steps, the Local ;2 halves) never touch the database
         with structlog.contextvars.bound_contextvars(call_id=call_id):
             transition = await self._apply(call_id, event)
         if transition is not None and transition.after.is_terminal:
@@ -42,12 +47,19 @@ class ChannelEvents:
                     session, call_id, cause=event.cause, cause_text=event.cause_txt, sip_code=event.tech_cause
                 )
             if isinstance(event, StasisStart):
-                return await self._tracker.move(
-                    session, call_id, CallStatus.ANSWERED, **_answered_by(event.args)
-                )
+                return await self._stasis_start(session, call_id, event.args)
             if _is_ringing(event):
                 return await self._tracker.move(session, call_id, CallStatus.RINGING)
         return None
+
+    async def _stasis_start(self, session: AsyncSession, call_id: str, args: list[str]) -> Transition | None:
+        if _is_amd_result(args):
+            log.info("call_machine_detection_result", amd_status=args[1], amd_cause=",".join(args[2:]))
+        return await self._tracker.answer(session, call_id, _answered_by(args))
+
+
+def _may_change_status(event: AriEvent) -> bool:
+    return isinstance(event, ChannelDestroyed | StasisStart) or _is_ringing(event)
 
 
 def _is_ringing(event: AriEvent) -> bool:
@@ -56,8 +68,13 @@ def _is_ringing(event: AriEvent) -> bool:
     return isinstance(event, ChannelStateChange) and event.channel.state == "Ringing"
 
 
-def _answered_by(args: list[str]) -> dict[str, str]:
-    """``Stasis(app,amd,STATUS,CAUSE)`` from the answering-machine context says who answered."""
-    if len(args) >= 2 and args[0] == "amd":
-        return {"answered_by": AMD_ANSWERED_BY.get(args[1], AnsweredBy.UNKNOWN).value}
-    return {}
+def _is_amd_result(args: list[str]) -> bool:
+    """``Stasis(app,amd,STATUS,CAUSE)``: the channel is back from the answering-machine context."""
+    return len(args) >= 2 and args[0] == "amd"
+
+
+def _answered_by(args: list[str]) -> AnsweredBy | None:
+    """Who answered, from an AMD result (MACHINE, HUMAN; NOTSURE and HANGUP are unknown); else None."""
+    if _is_amd_result(args):
+        return AMD_ANSWERED_BY.get(args[1], AnsweredBy.UNKNOWN)
+    return None
