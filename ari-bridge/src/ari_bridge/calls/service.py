@@ -159,16 +159,20 @@ class CallTracker:
         sip_code: int | None,
     ) -> Transition | None:
         """The call's channel is gone: its final status follows from how it ended."""
-        call = await repository.get(session, call_id)
+        call = await repository.get(session, call_id, lock=True)
         if call is None or call.status.is_terminal:
             return None
         answered = call.status == CallStatus.ANSWERED or call.answered_at is not None
         if answered and call.status != CallStatus.ANSWERED:  # ended during answering-machine detection
             await self.answer(session, call_id, AnsweredBy.UNKNOWN)
-        outcome = final_status(answered=answered, cause=cause, hangup_requested=call.hangup_requested)
-        return await self.move(
+            call = await repository.get(session, call_id, lock=True)
+        outcome = final_status(
+            answered=answered, cause=cause, hangup_requested=call.hangup_requested if call else False
+        )
+        return await self._move(
             session,
             call_id,
+            call,
             outcome.status,
             hangup_cause=cause,
             hangup_cause_text=cause_text,
