@@ -45,18 +45,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from websockets.asyncio.client import ClientConnection, connect
 
 from dialplane.calls import BRIDGE_QUEUE, HANGUP, ORIGINATE, TERMINAL
 from dialplane.db import SessionFactory, create_engine, create_session_factory, redact_url, transaction
 from dialplane.events import NewCommand, PostgresEventStream
-from dialplane.events.postgres import asyncpg_dsn
 from dialplane.migrate import upgrade
 from dialplane.settings import ServiceSettings
+from dialplane.testing.database import scratch_database
 
 DEFAULT_URL = "postgresql://dialplane:dialplane@127.0.0.1:5432/dialplane"
 RESULTS = Path(__file__).parent / "results" / "ari_origination.json"
@@ -657,28 +655,12 @@ async def machine_info(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-async def admin_connection(url: str) -> Any:
-    """A connection to the given database, or to ``postgres`` if that one does not exist (yet)."""
-    try:
-        return await asyncpg.connect(asyncpg_dsn(url), timeout=10)
-    except asyncpg.InvalidCatalogNameError:
-        fallback = make_url(url).set(database="postgres").render_as_string(hide_password=False)
-        return await asyncpg.connect(asyncpg_dsn(fallback), timeout=10)
-
-
 async def bench(opts: Options, asterisk_pid: int | None) -> dict[str, Any]:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)  # so the cleanup runs
-    admin = await admin_connection(opts.database_url)
-    name = f"dialplane_bench_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(opts.database_url).set(database=name).render_as_string(hide_password=False)
+    async with scratch_database(opts.database_url, prefix="dialplane_bench") as url:
         return {"database": redact_url(url), **await run_all(opts, url, asterisk_pid)}
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 # --- Asterisk and the command line ------------------------------------------------------------------------

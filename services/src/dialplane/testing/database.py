@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -37,10 +38,19 @@ def server_url() -> str:
     return DEFAULT_SERVER_URL
 
 
-async def create_database(name: str) -> str:
-    """Create database ``name`` on the test server; returns its URL."""
-    url = server_url()
-    conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
+async def _admin_connection(url: str) -> Any:
+    """A connection to the database of ``url``, or to ``postgres`` on that server if it does not exist."""
+    try:
+        return await asyncpg.connect(asyncpg_dsn(url), timeout=10)
+    except asyncpg.InvalidCatalogNameError:
+        fallback = make_url(url).set(database="postgres").render_as_string(hide_password=False)
+        return await asyncpg.connect(asyncpg_dsn(fallback), timeout=10)
+
+
+async def create_database(name: str, on_server: str | None = None) -> str:
+    """Create database ``name`` on the test server (or the server of ``on_server``); returns its URL."""
+    url = ServiceSettings(database_url=on_server).database_url if on_server else server_url()
+    conn = await _admin_connection(url)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -48,12 +58,26 @@ async def create_database(name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-async def drop_database(name: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(server_url()), timeout=10)
+async def drop_database(name: str, on_server: str | None = None) -> None:
+    url = ServiceSettings(database_url=on_server).database_url if on_server else server_url()
+    conn = await _admin_connection(url)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def scratch_database(
+    on_server: str | None = None, prefix: str = "dialplane_scratch"
+) -> AsyncIterator[str]:
+    """A new empty database for the block (tests, benchmarks), dropped afterwards even after an error."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = await create_database(name, on_server)
+    try:
+        yield url
+    finally:
+        await drop_database(name, on_server)
 
 
 TEST_INTERNAL_TOKEN = "internal-token-for-tests-only"  # noqa: S105 (a test value, not a secret)
@@ -68,12 +92,8 @@ def settings_for_tests(database_url: str, **overrides: Any) -> ServiceSettings:
 @pytest_asyncio.fixture(scope="session")
 async def empty_database_url() -> AsyncIterator[str]:
     """A new, empty database for this test run, dropped at the end."""
-    name = f"dialplane_test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(name)
-    try:
+    async with scratch_database(prefix="dialplane_test") as url:
         yield url
-    finally:
-        await drop_database(name)
 
 
 @pytest.fixture(scope="session")
