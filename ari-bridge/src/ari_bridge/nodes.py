@@ -91,7 +91,7 @@ class Nodes(Mapping[str, NodeRuntime]):
             await reconcile(runtime)
 
         socket = AriEventSocket(
-            config.events_url,
+            config.ari_url,  # the socket turns http(s):// into ws(s)://
             config.app,
             config.username,
             password,

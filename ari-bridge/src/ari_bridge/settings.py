@@ -28,10 +28,6 @@ class NodeConfig(BaseModel):
     entity_id: str | None = Field(default=None, description="expected asterisk_id; checked on connect")
     max_channels: int = Field(default=1000, ge=1)
 
-    @property
-    def events_url(self) -> str:
-        return self.ari_url.replace("http", "ws", 1)
-
 
 class TrunkConfig(BaseModel):
     """A way out to the telephone network: a dial string template and its limits."""

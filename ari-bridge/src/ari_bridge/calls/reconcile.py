@@ -76,13 +76,10 @@ async def enforce_max_duration(sessions: SessionFactory, nodes: Nodes, interval:
 
 async def _hang_up_overdue(sessions: SessionFactory, nodes: Nodes) -> None:
     async with transaction(sessions) as session:
-        overdue = await repository.over_max_duration(session)
-        calls = [await repository.get(session, call_id) for call_id in overdue]
-        for call_id in overdue:
-            await repository.update(session, call_id, hangup_requested=True)
-    for call in calls:
-        node = nodes.get(call.node or "") if call is not None else None
-        if call is None or node is None:
+        overdue = await repository.claim_overdue(session)
+    for call in overdue:
+        node = nodes.get(call.node or "")
+        if node is None:
             continue
         log.info("call_max_duration_reached", call_id=call.call_id, max_seconds=call.max_duration_seconds)
         with contextlib.suppress(AriError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,18 +101,14 @@ async def active_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
     return {(row[0], row[1]): row[2] for row in rows}
 
 
-async def over_max_duration(session: AsyncSession) -> Sequence[str]:
+async def claim_overdue(session: AsyncSession) -> list[BridgeCall]:
+    """Answered calls past their maximum duration, marked ``hangup_requested`` so they are claimed once."""
     query = text(
-        """
-        SELECT call_id FROM bridge_calls
+        f"""
+        UPDATE bridge_calls SET hangup_requested = true, updated_at = clock_timestamp()
         WHERE status = 'answered' AND NOT hangup_requested AND max_duration_seconds IS NOT NULL
           AND answered_at + make_interval(secs => max_duration_seconds) < clock_timestamp()
+        RETURNING {_COLUMNS}
         """
     )
-    return list((await session.execute(query)).scalars())
-
-
-async def now(session: AsyncSession) -> dt.datetime:
-    value = await session.scalar(text("SELECT clock_timestamp()"))
-    assert isinstance(value, dt.datetime)
-    return value
+    return [_call(row) for row in (await session.execute(query)).all()]

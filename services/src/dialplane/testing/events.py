@@ -37,7 +37,9 @@ class Collector:
 
 @contextlib.asynccontextmanager
 async def running(runner: Runner, stop_timeout: float = 10.0) -> AsyncIterator[Runner]:
-    """Run a consumer or worker in the background for the duration of the block."""
+    """Run a consumer or worker in the background for the duration of the block. Unlike
+    :func:`dialplane.runners.running`, which logs a crashed runner, this re-raises its error, so the test
+    fails."""
     task = asyncio.create_task(runner.run())
     try:
         yield runner
