@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 
+from dialplane.db import RetryableTransactionError
 from dialplane.errors import PROBLEM_JSON, Conflict, install_error_handlers
 
 router = APIRouter()
@@ -38,6 +39,11 @@ async def crash() -> None:
 @router.get("/db-down")
 async def db_down() -> None:
     raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+
+@router.get("/conflicting")
+async def conflicting() -> None:
+    raise RetryableTransactionError("a later transaction already published for calls:1; rerun")
 
 
 @pytest.fixture
@@ -100,3 +106,10 @@ async def test_a_lost_database_is_a_503_with_retry_after(client: httpx.AsyncClie
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.json()["code"] == "database_unavailable"
+
+
+async def test_a_transaction_conflict_asks_the_client_to_retry(client: httpx.AsyncClient) -> None:
+    response = await client.get("/conflicting")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["code"] == "concurrent_update"

@@ -20,6 +20,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dialplane.db import is_retryable
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://dialplane.dev/problems/"
 
@@ -160,7 +162,21 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _retry_later(request: Request, exc: Exception) -> JSONResponse:
+    log.info("transaction_conflict", error=type(exc).__name__, path=request.url.path)
+    return problem_response(
+        503,
+        "concurrent_update",
+        "Service unavailable",
+        "A concurrent change to the same data won; retry the request.",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if is_retryable(exc):
+        return await _retry_later(request, exc)
     log.warning("database_unavailable", error=type(exc).__name__, path=request.url.path)
     return problem_response(
         503,
@@ -173,6 +189,8 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_retryable(exc):
+        return await _retry_later(request, exc)
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return await _database_unavailable(request, exc)
     log.exception("unhandled_error", path=request.url.path)
