@@ -94,6 +94,7 @@ class Options:
     poll_interval: float
     bridge_env: list[str]
     bridge_log_level: str
+    profile: Path | None
     timeout: float
     output: Path
 
@@ -279,13 +280,22 @@ def bridge_environment(opts: Options, database_url: str, port: int) -> dict[str,
     return inherited | settings | dict(item.split("=", 1) for item in opts.bridge_env)
 
 
+PROFILED_BRIDGE = """
+import cProfile, runpy, signal, sys
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+cProfile.run("runpy.run_module('ari_bridge', run_name='__main__')", sys.argv[1])
+"""
+
+
 @contextlib.asynccontextmanager
 async def running_bridge(opts: Options, database_url: str, log_path: Path) -> AsyncIterator[BridgeProcess]:
     """``python -m ari_bridge`` in an empty directory (no ``.env``), once ready; SIGTERM at the end."""
     port = free_port()
     env = bridge_environment(opts, database_url, port)
     with log_path.open("wb") as log, tempfile.TemporaryDirectory() as cwd:
-        command = (sys.executable, "-m", "ari_bridge")
+        command: tuple[str, ...] = (sys.executable, "-m", "ari_bridge")
+        if opts.profile:  # uvicorn re-raises SIGTERM after its shutdown: make that an exit cProfile survives
+            command = (sys.executable, "-c", PROFILED_BRIDGE, str(opts.profile.resolve()))
         process = await asyncio.create_subprocess_exec(*command, env=env, cwd=cwd, stdout=log, stderr=log)
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
@@ -699,6 +709,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     p.add_argument("--poll-interval", type=float, default=1.0, help="the bridge's event poll interval, s")
     p.add_argument("--bridge-env", action="append", default=[], metavar="NAME=VALUE", help="bridge setting")
     p.add_argument("--bridge-log-level", default="WARNING", help="the bridge's log level (default WARNING)")
+    p.add_argument("--profile", type=Path, help="run the bridge under cProfile, statistics to this file")
     p.add_argument("--timeout", type=float, default=60.0, help="max wait for the calls of a stage, s")
     p.add_argument("--output", type=Path, default=RESULTS, help=f"JSON result (default {RESULTS})")
     return Options(**vars(p.parse_args(argv)))
@@ -778,7 +789,9 @@ def main(argv: Sequence[str]) -> int:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "elapsed_s": round(time.perf_counter() - started, 1),
         "asterisk_started_for_the_run": status.returncode != 0,
-        "parameters": {k: v for k, v in vars(opts).items() if k not in hidden},
+        "parameters": {
+            k: str(v) if isinstance(v, Path) else v for k, v in vars(opts).items() if k not in hidden
+        },
         "source": source_state(),
         **measured,
     }

@@ -1,14 +1,22 @@
-"""The ``dialplane`` command line (``uv run dialplane --help``)."""
+"""The ``dialplane`` command line (``uv run dialplane --help``).
+
+Services add their own commands through the entry point group :data:`COMMANDS_GROUP`: each entry point is a
+function ``register(subparsers) -> None`` that adds a sub-command whose parser sets ``handler`` (a function
+``handler(args) -> int``) with ``set_defaults``. The shared library never imports a service.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from dialplane import migrate
 from dialplane.db import redact_url
 from dialplane.settings import ServiceSettings
+
+COMMANDS_GROUP = "dialplane.commands"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,11 +29,16 @@ def _parser() -> argparse.ArgumentParser:
     downgrade = db_commands.add_parser("downgrade", help="revert migrations (default: all)")
     downgrade.add_argument("revision", nargs="?", default="base")
     db_commands.add_parser("current", help="show the applied revision")
+    for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        entry_point.load()(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args))
     url = ServiceSettings().database_url
     if args.command == "db":
         print(f"database: {redact_url(url)}", file=sys.stderr)
