@@ -12,6 +12,9 @@ If the bridge dies between 3 and 4, the redelivered command finds ``dialing``: i
 Asterisk has it and otherwise ends the call as failed, never dialing again. Slow I/O (waiting for capacity,
 ARI requests) happens between short transactions, so no transaction stays open across it.
 
+IVR calls (``dialplan``): once answered, the channel is sent from Stasis to the given context, extension and
+priority (``call.continue_in_dialplan``, see :mod:`ari_bridge.calls.service`).
+
 Answering-machine detection: the channel leaves Stasis for the ``dialplane-amd`` context, which runs AMD()
 and brings it back with ``Stasis(${DIALPLANE_APP},amd,STATUS,CAUSE)``; ``DIALPLANE_APP`` is set on the channel
 at originate to the node's app name (it takes precedence over the dialplan's global of that name).
@@ -27,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError, AriUnavailableError
 from ari_bridge.calls import repository
 from ari_bridge.calls.metrics import OriginationResult, count_origination
-from ari_bridge.calls.service import DETECT_MACHINE, CallTracker, NewCall
+from ari_bridge.calls.service import CONTINUE_IN_DIALPLAN, DETECT_MACHINE, CallTracker, NewCall
 from ari_bridge.capacity import Capacity
 from ari_bridge.nodes import NodeRuntime, Nodes
 from ari_bridge.settings import Settings
@@ -41,6 +44,14 @@ CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"  # also the ARI channel 
 AMD_CONTEXT = "dialplane-amd"  # asterisk/conf/extensions.conf
 
 
+class DialplanTarget(BaseModel):
+    """Where an answered IVR call goes (``POST /channels/{id}/continue``)."""
+
+    context: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")
+    extension: str = Field(default="s", pattern=r"^[A-Za-z0-9_+*#-]{1,80}$")
+    priority: int = Field(default=1, ge=1, le=100_000)
+
+
 class OriginateRequest(BaseModel):
     call_id: str = Field(pattern=CALL_ID_PATTERN)
     to: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
@@ -50,13 +61,16 @@ class OriginateRequest(BaseModel):
     max_duration_seconds: int | None = Field(default=None, ge=1, le=86_400)
     machine_detection: bool = False
     variables: dict[str, str] = Field(default_factory=dict)
+    dialplan: DialplanTarget | None = None
 
 
 class HangupRequest(BaseModel):
     call_id: str = Field(pattern=CALL_ID_PATTERN)
 
 
-class DetectMachineRequest(BaseModel):
+class CallRequest(BaseModel):
+    """A command about one call: the bridge's own ``call.detect_machine``, ``call.continue_in_dialplan``."""
+
     call_id: str = Field(pattern=CALL_ID_PATTERN)
 
 
@@ -84,7 +98,9 @@ class CallCommands:
                 elif command.type == HANGUP:
                     await self.hangup(HangupRequest.model_validate(command.data))
                 elif command.type == DETECT_MACHINE:
-                    await self.detect_machine(DetectMachineRequest.model_validate(command.data))
+                    await self.detect_machine(CallRequest.model_validate(command.data))
+                elif command.type == CONTINUE_IN_DIALPLAN:
+                    await self.continue_in_dialplan(CallRequest.model_validate(command.data))
                 else:
                     log.warning("command_unknown", command_type=command.type)
             except ValidationError as exc:
@@ -122,6 +138,7 @@ class CallCommands:
             max_duration_seconds=request.max_duration_seconds,
             machine_detection=request.machine_detection,
             variables=request.variables,
+            dialplan=request.dialplan.model_dump() if request.dialplan else None,
         )
         async with transaction(self._sessions) as session:
             await self._tracker.record_queued(session, new_call)
@@ -192,13 +209,21 @@ class CallCommands:
         async with transaction(self._sessions) as session:
             await self._tracker.fail(session, call_id, reason)
 
-    async def detect_machine(self, request: DetectMachineRequest) -> None:
-        """Send the answered channel through AMD; its result comes back as a StasisStart (see stasis.py)."""
+    async def _live_call(self, call_id: str) -> tuple[repository.BridgeCall, NodeRuntime] | None:
+        """The call and its node, unless it has ended (or is unknown)."""
         async with transaction(self._sessions) as session:
-            call = await repository.get(session, request.call_id)
+            call = await repository.get(session, call_id)
         runtime = self._nodes.get(call.node or "") if call is not None else None
         if call is None or runtime is None or call.status.is_terminal:
+            return None
+        return call, runtime
+
+    async def detect_machine(self, request: CallRequest) -> None:
+        """Send the answered channel through AMD; its result comes back as a StasisStart (see stasis.py)."""
+        live = await self._live_call(request.call_id)
+        if live is None:
             return
+        call, runtime = live
         try:
             await runtime.client.continue_in_dialplan(call.call_id, AMD_CONTEXT, "s", 1)
         except (AriNotFoundError, AriConflictError):
@@ -207,6 +232,26 @@ class CallCommands:
             log.warning("machine_detection_not_started", error=str(exc))
             async with transaction(self._sessions) as session:
                 await self._tracker.answer(session, call.call_id, AnsweredBy.UNKNOWN)
+
+    async def continue_in_dialplan(self, request: CallRequest) -> None:
+        """Send an answered IVR call to its dialplan target; if Asterisk refuses, hang it up (a caller left
+        in Stasis would hear silence until the maximum duration)."""
+        live = await self._live_call(request.call_id)
+        if live is None or live[0].dialplan is None:
+            return
+        call, runtime = live
+        target = DialplanTarget.model_validate(call.dialplan)
+        try:
+            await runtime.client.continue_in_dialplan(
+                call.call_id, target.context, target.extension, target.priority
+            )
+        except (AriNotFoundError, AriConflictError):
+            log.info("dialplan_channel_not_in_stasis")  # gone, or sent on by an earlier attempt
+        except AriError as exc:
+            log.warning("dialplan_continue_refused", error=str(exc), context=target.context)
+            await self.hangup(HangupRequest(call_id=call.call_id))
+        else:
+            log.info("call_sent_to_dialplan", context=target.context, extension=target.extension)
 
     async def hangup(self, request: HangupRequest) -> None:
         async with transaction(self._sessions) as session:

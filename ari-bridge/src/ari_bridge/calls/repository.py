@@ -24,6 +24,7 @@ class BridgeCall:
     max_duration_seconds: int | None
     machine_detection: bool
     variables: dict[str, str]
+    dialplan: dict[str, str | int] | None  # an IVR call: {"context", "extension", "priority"}
     hangup_requested: bool
     answered_by: str | None
     hangup_cause: int | None
@@ -64,9 +65,10 @@ async def insert_queued(session: AsyncSession, values: dict[str, Any]) -> bool:
         text(
             """
             INSERT INTO bridge_calls (call_id, status, trunk, to_number, caller_id, ring_timeout_seconds,
-                                      max_duration_seconds, machine_detection, variables)
+                                      max_duration_seconds, machine_detection, variables, dialplan)
             VALUES (:call_id, 'queued', :trunk, :to_number, :caller_id, :ring_timeout_seconds,
-                    :max_duration_seconds, :machine_detection, CAST(:variables AS jsonb))
+                    :max_duration_seconds, :machine_detection, CAST(:variables AS jsonb),
+                    CAST(:dialplan AS jsonb))
             ON CONFLICT (call_id) DO NOTHING
             """
         ),

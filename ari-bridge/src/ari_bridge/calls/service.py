@@ -7,6 +7,10 @@ status; :meth:`CallTracker.answer` records ``answered_at`` and sends the bridge 
 ``call.detect_machine`` command (durable, so a restart cannot lose it), which sends the channel through AMD in
 the dialplan. The call becomes ``answered``, with ``answered_by``, when the result arrives; ``answered_at``
 stays the moment of the answer. A call that ends during detection is answered (``unknown``), then completed.
+
+IVR calls (a ``dialplan`` target): once answered (after detection, if asked for), a
+``call.continue_in_dialplan`` command sends the channel from Stasis to the target; the bridge keeps
+tracking it there (its ChannelDestroyed still arrives).
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ CALL_TRANSITIONS = Counter(
 
 DETECT_MACHINE = "call.detect_machine"
 """A command the bridge sends itself (key = call id): send the answered channel through AMD."""
+CONTINUE_IN_DIALPLAN = "call.continue_in_dialplan"
+"""A command the bridge sends itself (key = call id): send an answered IVR call to its dialplan target."""
 
 _TIMESTAMP_COLUMN = {
     CallStatus.DIALING: "dialed_at",
@@ -73,6 +79,7 @@ class NewCall:
     max_duration_seconds: int | None
     machine_detection: bool
     variables: Mapping[str, str]
+    dialplan: Mapping[str, str | int] | None = None
 
 
 class CallTracker:
@@ -90,6 +97,7 @@ class CallTracker:
             "max_duration_seconds": call.max_duration_seconds,
             "machine_detection": call.machine_detection,
             "variables": json.dumps(dict(call.variables)),
+            "dialplan": None if call.dialplan is None else json.dumps(dict(call.dialplan)),
         }
         created = await repository.insert_queued(session, values)
         if created:
@@ -140,7 +148,11 @@ class CallTracker:
             await self._start_machine_detection(session, call)
             return None
         fields = {} if answered_by is None else {"answered_by": answered_by.value}
-        return await self._move(session, call_id, call, CallStatus.ANSWERED, **fields)
+        transition = await self._move(session, call_id, call, CallStatus.ANSWERED, **fields)
+        if transition is not None and transition.before.dialplan is not None:
+            command = NewCommand(BRIDGE_QUEUE, call_id, CONTINUE_IN_DIALPLAN, {"call_id": call_id})
+            await self._stream.send(session, command)
+        return transition
 
     async def _start_machine_detection(self, session: AsyncSession, call: BridgeCall) -> None:
         """Record when the far end answered, and ask for the detection (a command, which a restart keeps)."""
@@ -164,7 +176,9 @@ class CallTracker:
             return None
         answered = call.status == CallStatus.ANSWERED or call.answered_at is not None
         if answered and call.status != CallStatus.ANSWERED:  # ended during answering-machine detection
-            await self.answer(session, call_id, AnsweredBy.UNKNOWN)
+            await self._move(
+                session, call_id, call, CallStatus.ANSWERED, answered_by=AnsweredBy.UNKNOWN.value
+            )
             call = await repository.get(session, call_id, lock=True)
         outcome = final_status(
             answered=answered, cause=cause, hangup_requested=call.hangup_requested if call else False

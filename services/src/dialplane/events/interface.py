@@ -15,12 +15,20 @@ Guarantees, whatever the backend:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialplane.events.types import CommandHandler, EventHandler, NewCommand, NewEvent
+from dialplane.events.types import (
+    CommandHandler,
+    Event,
+    EventFilter,
+    EventHandler,
+    Lagged,
+    NewCommand,
+    NewEvent,
+)
 
 StartFrom = Literal["earliest", "latest"]
 
@@ -33,6 +41,14 @@ class Runner(Protocol):
     async def run(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+class LiveView(Runner, Protocol):
+    """Events committed while subscribed, fanned out in-process (live views such as server-sent events)."""
+
+    def subscribe(self, accepts: EventFilter = ...) -> AsyncIterator[Event | Lagged]:
+        """Events accepted by ``accepts`` from now on, in delivery order; ends with ``LAGGED`` if the
+        subscriber falls too far behind."""
 
 
 class EventStream(Protocol):
@@ -58,6 +74,9 @@ class EventStream(Protocol):
         ``start_from`` matters only when the group is new: ``earliest`` delivers the whole history,
         ``latest`` everything not certainly committed before the group existed (it never misses a later
         event, and may deliver a few that committed just before)."""
+
+    def live(self, streams: Sequence[str]) -> LiveView:
+        """A runner for live subscribers of ``streams`` (nothing stored, nothing from before)."""
 
     def worker(
         self,

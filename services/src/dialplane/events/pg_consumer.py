@@ -146,13 +146,8 @@ class PostgresConsumer:
         self._signal.set()
 
     async def run(self) -> None:
-        for stream in self._streams:
-            self._listener.register(EVENTS_CHANNEL, stream, self._signal)
-        try:
+        with self._listener.registered(EVENTS_CHANNEL, self._streams, self._signal):
             await self._loop()
-        finally:
-            for stream in self._streams:
-                self._listener.unregister(EVENTS_CHANNEL, stream, self._signal)
 
     async def _loop(self) -> None:
         blocked_wait = BLOCKED_RECHECK_SECONDS[0]
@@ -212,7 +207,7 @@ class PostgresConsumer:
         """Hand rows to the handler until the batch's time is up; returns the last one handled."""
         deadline = time.monotonic() + self._max_batch_seconds
         for index, row in enumerate(rows):
-            event = _event(row)
+            event = event_from_row(row)
             try:
                 await self._handler(session, event)
             except Exception as exc:
@@ -265,7 +260,7 @@ class PostgresConsumer:
         return float(min(0.05 * 2**attempts, 30.0))
 
 
-def _event(row: Any) -> Event:
+def event_from_row(row: Any) -> Event:
     return Event(
         id=row["id"],
         stream=row["stream"],

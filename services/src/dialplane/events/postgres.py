@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialplane.db import RetryableTransactionError, SessionFactory
 from dialplane.events.interface import Runner, StartFrom
+from dialplane.events.live import LiveEvents
 from dialplane.events.pg_consumer import PostgresConsumer
 from dialplane.events.pg_worker import PostgresWorker
 from dialplane.events.tables import commands, events
@@ -142,6 +143,10 @@ class PostgresEventStream:
             poll_interval=self.poll_interval,
             max_attempts=max_attempts,
         )
+
+    def live(self, streams: Sequence[str]) -> LiveEvents:
+        """A runner giving in-process subscribers the events of ``streams`` committed from now on."""
+        return LiveEvents(self.sessions, self.listener, streams, poll_interval=self.poll_interval)
 
     def worker(
         self,

@@ -68,3 +68,11 @@ EventHandler = Callable[[AsyncSession, Event], Awaitable[None]]
 CommandHandler = Callable[[AsyncSession, Command], Awaitable[None]]
 """Handles one command; returning acknowledges it (in the same transaction as the handler's writes),
 raising sends it back to the queue for a later attempt."""
+
+
+class Lagged:
+    """Marker ending a live subscription: the subscriber fell too far behind and was dropped."""
+
+
+LAGGED = Lagged()
+EventFilter = Callable[[Event], bool]

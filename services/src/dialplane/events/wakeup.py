@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import random
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -54,6 +55,17 @@ class Listener:
 
     def unregister(self, channel: str, name: str, signal: Signal) -> None:
         self._signals[(channel, name)].discard(signal)
+
+    @contextlib.contextmanager
+    def registered(self, channel: str, names: Sequence[str], signal: Signal) -> Iterator[None]:
+        """``signal`` is woken by notifications of ``channel`` for any of ``names`` inside the block."""
+        for name in names:
+            self.register(channel, name, signal)
+        try:
+            yield
+        finally:
+            for name in names:
+                self.unregister(channel, name, signal)
 
     def start(self) -> None:
         if self._task is None:
