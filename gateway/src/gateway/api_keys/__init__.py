@@ -1,0 +1,1 @@
+"""API keys for partner systems: ``X-API-Key: dpk_<id>_<secret>``, looked up by id, secret stored hashed."""
