@@ -34,7 +34,6 @@ import platform
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,7 @@ from dialplane.events import NewCommand, PostgresEventStream
 from dialplane.migrate import upgrade
 from dialplane.settings import ServiceSettings
 from dialplane.testing.database import scratch_database
+from dialplane.testing.http import free_port
 
 DEFAULT_URL = "postgresql://dialplane:dialplane@127.0.0.1:5432/dialplane"
 RESULTS = Path(__file__).parent / "results" / "ari_origination.json"
@@ -253,13 +253,6 @@ class BridgeProcess:
     async def node_load(self) -> int:
         """Calls the bridge's capacity counts as active on its node."""
         return int((await self.http.get("/nodes")).json()[0]["active"])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def bridge_environment(opts: Options, database_url: str, port: int) -> dict[str, str]:

@@ -20,9 +20,10 @@ import structlog
 from prometheus_client import Counter
 from sqlalchemy import text
 
+from dialplane.claiming import ClaimLoop
 from dialplane.db import SessionFactory, transaction
 from dialplane.events.types import Command, CommandHandler
-from dialplane.events.wakeup import COMMANDS_CHANNEL, Listener, Signal
+from dialplane.events.wakeup import COMMANDS_CHANNEL, Listener
 from dialplane.metrics import NAMESPACE
 
 log = structlog.get_logger(__name__)
@@ -101,43 +102,26 @@ class PostgresWorker:
         self._concurrency = concurrency
         self._lease = lease_seconds
         self._max_attempts = max_attempts
-        self._poll_interval = poll_interval
-        self._signal = Signal()
-        self._stopping = False
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._loop = ClaimLoop(
+            self._claim_safely,
+            lambda claimed: self._process(*claimed),
+            concurrency=concurrency,
+            poll_interval=poll_interval,
+        )
 
     def stop(self) -> None:
-        self._stopping = True
-        self._signal.set()
+        self._loop.stop()
 
     async def run(self) -> None:
-        self._listener.register(COMMANDS_CHANNEL, self.queue, self._signal)
+        with self._listener.registered(COMMANDS_CHANNEL, [self.queue], self._loop.signal):
+            await self._loop.run()
+
+    async def _claim_safely(self, limit: int) -> list[tuple[Command, str]]:
         try:
-            await self._loop()
-        finally:
-            self._listener.unregister(COMMANDS_CHANNEL, self.queue, self._signal)
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
-
-    async def _loop(self) -> None:
-        while not self._stopping:
-            free = self._concurrency - len(self._in_flight)
-            claimed: list[tuple[Command, str]] = []
-            if free > 0:
-                try:
-                    claimed = await self.claim(free)
-                except Exception:
-                    log.exception("command_claim_failed", queue=self.queue)
-            for command, token in claimed:
-                task = asyncio.create_task(self._process(command, token))
-                self._in_flight.add(task)
-                task.add_done_callback(self._finished)
-            if len(claimed) < free or free == 0:
-                await self._signal.wait(self._poll_interval)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._signal.set()
+            return await self.claim(limit)
+        except Exception:
+            log.exception("command_claim_failed", queue=self.queue)
+            return []
 
     async def claim(self, limit: int) -> list[tuple[Command, str]]:
         """Lease up to ``limit`` commands; returns ``(command, lease token)`` pairs."""
