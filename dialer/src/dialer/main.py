@@ -1,13 +1,46 @@
-"""The dialer service application."""
+"""The dialer service application: the calls API, the consumer of call events, and status-callback delivery
+(every status change is offered to the webhook listener in the consumer's transaction; the webhook runner
+delivers)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
+from dialer.calls import api, legacy
+from dialer.calls.consumer import CONSUMER_GROUP, CallEvents
+from dialer.calls.listeners import StatusListener
 from dialer.settings import Settings
+from dialer.webhooks import WebhookRunner, WebhookStatusListener, create_client
 from dialplane.app import create_service_app
+from dialplane.calls import CALLS_STREAM
+from dialplane.runners import running
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, status_listeners: Sequence[StatusListener] = ()
+) -> FastAPI:
+    """The service. ``status_listeners`` hear about every call status change (see :class:`StatusListener`);
+    more can be appended to ``app.state.status_listeners`` in a lifespan before requests arrive."""
     settings = settings or Settings()
-    return create_service_app(settings, title="Dialplane Dialer")
+
+    @asynccontextmanager
+    async def dialer(app: FastAPI) -> AsyncIterator[None]:
+        app.state.status_listeners = [WebhookStatusListener(), *status_listeners]
+        events = CallEvents(app.state.status_listeners)
+        consumer = app.state.event_stream.consumer(CONSUMER_GROUP, [CALLS_STREAM], events.handle)
+        async with create_client() as client:
+            webhooks = WebhookRunner(
+                app.state.sessions,
+                client,
+                settings.webhook_config(),
+                listener=app.state.event_stream.listener,
+            )
+            async with running([consumer, webhooks]):
+                yield
+
+    return create_service_app(
+        settings, title="Dialplane Dialer", routers=[api.router, legacy.router], extra_lifespan=dialer
+    )

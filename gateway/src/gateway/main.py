@@ -1,13 +1,67 @@
-"""The gateway service application."""
+"""The gateway service application: the public API. It authenticates, then forwards to the internal service
+that owns the resource (the dialer for calls), and serves live call events.
+
+Besides the shared plumbing of :func:`dialplane.app.create_service_app`: the token and API-key routes, an
+in-memory rate limiter (its clock injectable for tests), the dialer client (its transport injectable) and the
+live event view, all made in ``lifespan()``; and a request body size limit.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from dialplane.app import create_service_app
+from dialplane.calls import CALLS_STREAM
+from dialplane.runners import running
+from gateway.api_keys import api as api_keys_api
+from gateway.auth import api as auth_api
+from gateway.auth.body_limit import BodySizeLimitMiddleware
+from gateway.auth.rate_limit import Clock, RateLimiter
+from gateway.calls import api as calls_api
+from gateway.calls.forward import Forwarder
+from gateway.live import api as live_api
 from gateway.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = time.monotonic,
+    dialer_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
     settings = settings or Settings()
-    return create_service_app(settings, title="Dialplane Gateway")
+
+    @asynccontextmanager
+    async def gateway_resources(app: FastAPI) -> AsyncIterator[None]:
+        app.state.rate_limiter = RateLimiter(clock)
+        live_events = app.state.event_stream.live([CALLS_STREAM])
+        app.state.live_events = live_events
+        async with (
+            httpx.AsyncClient(
+                base_url=settings.dialer_url,
+                timeout=settings.internal_timeout_seconds,
+                transport=dialer_transport,
+                trust_env=False,
+            ) as dialer,
+            running([live_events]),
+        ):
+            secret = settings.internal_token.get_secret_value()
+            app.state.dialer = Forwarder(dialer, secret, "dialer")
+            yield
+
+    app = create_service_app(
+        settings,
+        title="Dialplane Gateway",
+        routers=[auth_api.router, api_keys_api.router, calls_api.router, live_api.router],
+        extra_lifespan=gateway_resources,
+    )
+    # Innermost of the middleware (add_middleware would make it outermost), so a 413 still gets its request
+    # id and is counted in the HTTP metrics.
+    app.user_middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes))
+    return app
