@@ -51,15 +51,13 @@ down: ## stop what `make up` started (and PostgreSQL if `make db` started it)
 status: setup ## table of services, Asterisk and PostgreSQL (exit 0 when all ready)
 	@uv run python scripts/stack.py status
 
-demo: up ## start the stack, show its status and what to try next
-	@status=0; uv run python scripts/stack.py status || status=$$?; \
-	printf '%s\n' '' 'Try next:' \
-		'  curl -s http://127.0.0.1:8000/health' \
-		'  curl -s http://127.0.0.1:8000/ready' \
-		'  open http://127.0.0.1:8000/docs   # the gateway API' \
-		'  make status   # the table above again' \
-		'  make down     # stop everything'; \
-	exit $$status
+demo: up ## start the stack, then place a call through the API and follow it (scripts/demo.py)
+	@uv run python scripts/stack.py status
+	@uv run python scripts/demo.py
+	@printf '%s\n' '' 'Try next:' \
+		'  open http://127.0.0.1:8000/docs   # the gateway API (token: POST /api/v1/token, user demo)' \
+		'  make status   # the stack again' \
+		'  make down     # stop everything'
 
 bench: setup db ## run every bench/*.py (each writes JSON into bench/results/)
 	@mkdir -p bench/results; shopt -s nullglob; \

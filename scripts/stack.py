@@ -86,9 +86,16 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or os.environ.get("DIALPLANE_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+LOCAL_DEFAULTS = {
+    # the test carrier's fictional numbers may be called at any hour (calling hours apply to all others)
+    "DIALER_CALLING_HOURS_EXEMPT_PREFIXES": "+120255501",
+}
+
+
 def service_env() -> dict[str, str]:
-    """The environment of the services: DATABASE_URL (the tests' name) also configures them."""
-    return {**os.environ, "DIALPLANE_DATABASE_URL": database_url()}
+    """The environment of the services: DATABASE_URL (the tests' name) also configures them; the local
+    defaults apply unless set."""
+    return {**LOCAL_DEFAULTS, **os.environ, "DIALPLANE_DATABASE_URL": database_url()}
 
 
 def read_pid(service: Service) -> int | None:
