@@ -15,10 +15,12 @@ Item = TypeVar("Item")
 
 
 class ClaimLoop(Generic[Item]):
-    """Runs until :meth:`stop`; then waits for the items in flight. ``signal`` wakes it early (a
-        notification, or a finished item freeing a slot); otherwise it polls every ``poll_interval`` seconds
-        while it has nothing to claim or no free slot. ``claim(limit)`` must not raise; nor ``each_round()``, run
-    before each claim (e.g. refreshing gauges)."""
+    """Runs until :meth:`stop`, then waits for the items in flight.
+
+    ``signal`` wakes it early (a notification, or a finished item freeing a slot); otherwise it polls every
+    ``poll_interval`` seconds while it has nothing to claim or no free slot. Neither ``claim(limit)`` nor
+    ``each_round()`` (run before each claim, e.g. to refresh gauges) may raise.
+    """
 
     def __init__(
         self,
