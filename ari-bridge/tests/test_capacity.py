@@ -77,3 +77,17 @@ async def test_restored_calls_count_against_the_limits() -> None:
 async def test_an_unknown_trunk_is_refused() -> None:
     with pytest.raises(NoSuchTrunkError):
         await capacity().acquire("nope")
+
+
+async def test_try_acquire_takes_a_free_slot_now_and_never_one_over_the_limits() -> None:
+    limits = capacity(max_concurrent=2, max_cps=5)
+    first = limits.try_acquire("t")
+    assert first in {"a", "b"}
+    assert limits.try_acquire("t") is None  # the next start is 0.2 s away (5 per second)
+    await asyncio.sleep(0.21)
+    assert limits.try_acquire("t") in {"a", "b"}
+    await asyncio.sleep(0.21)
+    assert limits.try_acquire("t") is None  # both slots taken
+    await limits.release(first, "t")
+    assert limits.try_acquire("t") in {"a", "b"}
+    assert capacity(connected=set()).try_acquire("t") is None  # no node connected

@@ -80,6 +80,15 @@ class Capacity:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), wait)
 
+    def try_acquire(self, trunk: str) -> str | None:
+        """A slot on ``trunk`` and a node now (the node's name), or None if the call would have to wait."""
+        if trunk not in self._trunks:
+            raise NoSuchTrunkError(trunk)
+        node, _ = self._try(self._trunks[trunk])
+        if node is not None:
+            self._take(node, trunk, 1)
+        return node
+
     async def release(self, node: str | None, trunk: str) -> None:
         if node not in self._nodes or trunk not in self._trunks:
             return

@@ -8,6 +8,10 @@ Originate never dials a call twice:
 3. the call is recorded as ``dialing`` on that node *before* the ARI request, and committed;
 4. ``POST /channels`` with the call id as the channel id; 409 means an earlier attempt already created it.
 
+When capacity is free at once (the common case) on a command's first delivery, 1 and 3 are one
+transaction: the call is recorded straight as ``dialing`` (a duplicate finds the record and takes the
+careful path above).
+
 If the bridge dies between 3 and 4, the redelivered command finds ``dialing``: it adopts the channel if
 Asterisk has it and otherwise ends the call as failed, never dialing again. Slow I/O (waiting for capacity,
 ARI requests) happens between short transactions, so no transaction stays open across it.
@@ -107,6 +111,8 @@ class CallCommands:
                 log.error("command_invalid", command_type=command.type, errors=exc.errors(include_url=False))
 
     async def originate(self, request: OriginateRequest, attempt: int = 1) -> None:
+        if attempt == 1 and await self._originate_at_once(request):
+            return
         call = await self._record(request)
         if call is None:
             return
@@ -127,12 +133,26 @@ class CallCommands:
             return
         await self._post_originate(node, dialing.before)
 
-    async def _record(self, request: OriginateRequest) -> repository.BridgeCall | None:
-        trunk = request.trunk or self._settings.default_trunk
-        new_call = NewCall(
+    async def _originate_at_once(self, request: OriginateRequest) -> bool:
+        """The common case in one transaction: capacity is free now, so the new call is recorded straight as
+        ``dialing`` and dialed. False (nothing done) if capacity must be waited for or the call exists."""
+        new_call = self._new_call(request)
+        node = self._capacity.try_acquire(new_call.trunk) if self._settings.trunk(new_call.trunk) else None
+        if node is None:
+            return False
+        async with transaction(self._sessions) as session:
+            call = await self._tracker.record_dialing(session, new_call, node)
+        if call is None:  # recorded by an earlier delivery of this command: the careful path decides
+            await self._capacity.release(node, new_call.trunk)
+            return False
+        await self._post_originate(node, call)
+        return True
+
+    def _new_call(self, request: OriginateRequest) -> NewCall:
+        return NewCall(
             call_id=request.call_id,
             to_number=request.to,
-            trunk=trunk,
+            trunk=request.trunk or self._settings.default_trunk,
             caller_id=request.caller_id,
             ring_timeout_seconds=request.ring_timeout_seconds or self._settings.default_ring_timeout_seconds,
             max_duration_seconds=request.max_duration_seconds,
@@ -140,8 +160,10 @@ class CallCommands:
             variables=request.variables,
             dialplan=request.dialplan.model_dump() if request.dialplan else None,
         )
+
+    async def _record(self, request: OriginateRequest) -> repository.BridgeCall | None:
         async with transaction(self._sessions) as session:
-            await self._tracker.record_queued(session, new_call)
+            await self._tracker.record_queued(session, self._new_call(request))
             return await repository.get(session, request.call_id)
 
     async def _post_originate(self, node: str, call: repository.BridgeCall) -> None:

@@ -77,6 +77,29 @@ async def insert_queued(session: AsyncSession, values: dict[str, Any]) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+async def insert_dialing(session: AsyncSession, values: dict[str, Any]) -> BridgeCall | None:
+    """Record a new call already ``dialing`` on ``values["node"]`` (capacity was free at once); None if a
+    call with this id exists already."""
+    row = (
+        await session.execute(
+            text(
+                f"""
+                INSERT INTO bridge_calls (call_id, status, node, dialed_at, trunk, to_number, caller_id,
+                                          ring_timeout_seconds, max_duration_seconds, machine_detection,
+                                          variables, dialplan)
+                VALUES (:call_id, 'dialing', :node, clock_timestamp(), :trunk, :to_number, :caller_id,
+                        :ring_timeout_seconds, :max_duration_seconds, :machine_detection,
+                        CAST(:variables AS jsonb), CAST(:dialplan AS jsonb))
+                ON CONFLICT (call_id) DO NOTHING
+                RETURNING {_COLUMNS}
+                """
+            ),
+            values,
+        )
+    ).one_or_none()
+    return None if row is None else _call(row)
+
+
 async def update(session: AsyncSession, call_id: str, **changes: Any) -> None:
     """Set columns of one call (``updated_at`` too); column names are this module's own, never input."""
     assignments = ", ".join(f"{name} = :{name}" for name in changes)

@@ -15,6 +15,7 @@ tracking it there (its ChannelDestroyed still arrives).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -88,21 +89,31 @@ class CallTracker:
 
     async def record_queued(self, session: AsyncSession, call: NewCall) -> bool:
         """Record the call before anything is dialed; False if it was recorded already (a duplicate)."""
-        values = {
-            "call_id": call.call_id,
-            "trunk": call.trunk,
-            "to_number": call.to_number,
-            "caller_id": call.caller_id,
-            "ring_timeout_seconds": call.ring_timeout_seconds,
-            "max_duration_seconds": call.max_duration_seconds,
-            "machine_detection": call.machine_detection,
-            "variables": json.dumps(dict(call.variables)),
-            "dialplan": None if call.dialplan is None else json.dumps(dict(call.dialplan)),
-        }
-        created = await repository.insert_queued(session, values)
+        created = await repository.insert_queued(session, _values(call))
         if created:
             log.info("call_queued", call_id=call.call_id, to=mask_number(call.to_number), trunk=call.trunk)
         return created
+
+    async def record_dialing(self, session: AsyncSession, call: NewCall, node: str) -> BridgeCall | None:
+        """Record a new call straight as ``dialing`` on ``node`` (its capacity is already taken) and publish
+        the change; None if the call was recorded already (a duplicate command)."""
+        recorded = await repository.insert_dialing(session, {**_values(call), "node": node})
+        if recorded is None:
+            return None
+        queued = dataclasses.replace(recorded, status=CallStatus.QUEUED, dialed_at=None)
+        assert recorded.dialed_at is not None
+        changes = {"status": CallStatus.DIALING.value, "node": node, "dialed_at": recorded.dialed_at}
+        await self._stream.publish(session, _event(queued, CallStatus.DIALING, recorded.dialed_at, changes))
+        CALL_TRANSITIONS.labels(CallStatus.DIALING.value).inc()
+        observe_transition(queued, CallStatus.DIALING, changes)
+        log.info(
+            "call_status",
+            call_id=call.call_id,
+            status="dialing",
+            previous="queued",
+            to=mask_number(call.to_number),
+        )
+        return recorded
 
     async def move(
         self, session: AsyncSession, call_id: str, target: CallStatus, **fields: Any
@@ -196,6 +207,20 @@ class CallTracker:
 
     async def fail(self, session: AsyncSession, call_id: str, reason: str) -> Transition | None:
         return await self.move(session, call_id, CallStatus.FAILED, failure_reason=reason)
+
+
+def _values(call: NewCall) -> dict[str, Any]:
+    return {
+        "call_id": call.call_id,
+        "trunk": call.trunk,
+        "to_number": call.to_number,
+        "caller_id": call.caller_id,
+        "ring_timeout_seconds": call.ring_timeout_seconds,
+        "max_duration_seconds": call.max_duration_seconds,
+        "machine_detection": call.machine_detection,
+        "variables": json.dumps(dict(call.variables)),
+        "dialplan": None if call.dialplan is None else json.dumps(dict(call.dialplan)),
+    }
 
 
 def _wants_detection(call: BridgeCall) -> bool:
