@@ -108,7 +108,7 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-def get_session_factory(request: Request) -> SessionFactory:
+async def get_session_factory(request: Request) -> SessionFactory:
     """The session factory made in the service's ``lifespan()`` (tests may override this)."""
     factory: SessionFactory = request.app.state.sessions
     return factory

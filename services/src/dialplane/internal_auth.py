@@ -84,7 +84,7 @@ def verify_principal(token: str, secret: str) -> Principal:
     )
 
 
-def internal_principal(request: Request) -> Principal:
+async def internal_principal(request: Request) -> Principal:
     """The principal the gateway vouches for (dependency of internal routes)."""
     token = request.headers.get(PRINCIPAL_HEADER)
     if not token:
@@ -104,7 +104,7 @@ def requires(scope: str) -> Any:
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
-    def dependency(principal: InternalPrincipal) -> Principal:
+    async def dependency(principal: InternalPrincipal) -> Principal:
         if not principal.allows(scope):
             raise Forbidden(f"this operation needs the scope {scope!r}", code="insufficient_scope")
         return principal

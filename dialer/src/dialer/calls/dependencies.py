@@ -14,7 +14,7 @@ from dialplane.api.routes import IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, MA
 from dialplane.errors import PROBLEM_JSON
 
 
-def get_call_service(request: Request, clock: ClockDep) -> CallService:
+async def get_call_service(request: Request, clock: ClockDep) -> CallService:
     return CallService(request.app.state.settings, request.app.state.event_stream, clock)
 
 

@@ -16,7 +16,7 @@ def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def get_clock() -> Clock:
+async def get_clock() -> Clock:
     """The clock of the request (tests override this dependency with a fixed one)."""
     return system_clock
 

@@ -17,7 +17,7 @@ import structlog
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from dialplane.db import SessionDep
+from dialplane.db import SessionFactory, get_session_factory, transaction
 from dialplane.errors import Forbidden, RateLimited, Unauthorized
 from dialplane.internal_auth import SCOPES, Principal
 from gateway.auth.errors import InvalidCredentialsError
@@ -35,12 +35,12 @@ _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False, scopes=dict
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     """The limiter made in the gateway's ``lifespan()`` (tests may override this)."""
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
@@ -51,20 +51,23 @@ RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 
 
 async def identify(
-    session: SessionDep,
+    sessions: Annotated[SessionFactory, Depends(get_session_factory)],
     settings: SettingsDep,
     token: Annotated[str | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Caller:
-    """The caller behind the request's credentials (resolved once per request)."""
+    """The caller behind the request's credentials (resolved once per request), in a short transaction of
+    its own: a forwarded request must not hold a database connection while the internal service answers."""
     try:
         if token and api_key:
             detail = "send a bearer token or an API key, not both"
             raise InvalidCredentialsError("ambiguous_credentials", detail)
         if token:
-            return await caller_from_token(session, settings, token)
+            async with transaction(sessions) as session:
+                return await caller_from_token(session, settings, token)
         if api_key:
-            return await caller_from_api_key(session, api_key)
+            async with transaction(sessions) as session:
+                return await caller_from_api_key(session, api_key)
     except InvalidCredentialsError as exc:
         raise _unauthorized(exc.reason, exc.detail, token_given=bool(token)) from None
     raise _unauthorized(
@@ -84,12 +87,12 @@ def _unauthorized(reason: str, detail: str, *, token_given: bool = False) -> Una
 CallerDep = Annotated[Caller, Depends(identify)]
 
 
-def authenticate(caller: CallerDep) -> Principal:
+async def authenticate(caller: CallerDep) -> Principal:
     """The request's principal (401 without valid credentials); not rate-limited."""
     return caller.principal
 
 
-def current_principal(caller: CallerDep, limiter: RateLimiterDep) -> Principal:
+async def current_principal(caller: CallerDep, limiter: RateLimiterDep) -> Principal:
     """The request's principal, counted against its rate limit (429 with ``Retry-After`` when over it)."""
     wait = limiter.take(caller.principal.id, caller.rate_limit_per_minute)
     if wait > 0:
@@ -110,7 +113,7 @@ def requires(scope: str) -> Any:
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
-    def principal_with_scope(principal: CurrentPrincipal) -> Principal:
+    async def principal_with_scope(principal: CurrentPrincipal) -> Principal:
         if not principal.allows(scope):
             AUTH_FAILURES.labels("insufficient_scope").inc()
             raise Forbidden(

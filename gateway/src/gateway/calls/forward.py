@@ -57,7 +57,7 @@ class Forwarder:
         return Response(content=answer.content, status_code=answer.status_code, headers=kept)
 
 
-def dialer_forwarder(request: Request) -> Forwarder:
+async def dialer_forwarder(request: Request) -> Forwarder:
     forwarder: Forwarder = request.app.state.dialer
     return forwarder
 
