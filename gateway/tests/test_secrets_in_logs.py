@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 
 from dialplane.db import SessionFactory, transaction
-from gateway.testing import add_user, bearer, captured_logs, login
+from dialplane.testing.logs import captured_logs
+from gateway.testing import add_user, bearer, login
 from gateway.users import repository
 
 PASSWORD = "Tr0ub4dor-and-3"

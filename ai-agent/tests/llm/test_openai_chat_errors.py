@@ -34,6 +34,7 @@ from ai_agent.llm.types import (
     ToolCallsReady,
 )
 from dialplane.testing.http import free_port
+from dialplane.testing.logs import captured_logs
 
 USER = [Message("user", "Hello?")]
 
@@ -245,15 +246,15 @@ async def test_an_unreadable_answer_is_not_retried(client: httpx.AsyncClient, se
 
 
 async def test_the_api_key_is_not_in_the_error_or_the_logs(
-    client: httpx.AsyncClient, server: ChatServer, capsys: pytest.CaptureFixture[str]
+    client: httpx.AsyncClient, server: ChatServer
 ) -> None:
     server.otherwise = HttpError(500)
-    with pytest.raises(LlmError) as raised:
+    with captured_logs() as logs, pytest.raises(LlmError) as raised:
         await answer(make_model(client, server, api_key="sk-secret-value"))
-    captured = capsys.readouterr()
-    assert "llm.retrying" in captured.out + captured.err  # the logs were captured
-    assert "sk-secret-value" not in str(raised.value) + captured.out + captured.err
-    assert "Hello?" not in captured.out + captured.err  # nor what was said
+    lines = logs.getvalue()
+    assert "llm.retrying" in lines  # the logs were captured
+    assert "sk-secret-value" not in str(raised.value) + lines
+    assert "Hello?" not in lines  # nor what was said
 
 
 def _count(name: str, **labels: str) -> float:

@@ -5,11 +5,9 @@ Used by the gateway's tests and by tests of the routes other parts add to the ga
 
 from __future__ import annotations
 
-import io
-import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -105,19 +103,3 @@ def craft_token(settings: Settings, **claims: Any) -> str:
     }
     merged = {name: value for name, value in (base | claims).items() if value is not None}
     return sign(settings, merged)
-
-
-@contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
-    """Every log line rendered by the configured handler (structlog's formatter) while the block runs."""
-    root = logging.getLogger()
-    handler = logging.StreamHandler(io.StringIO())
-    handler.setFormatter(root.handlers[0].formatter if root.handlers else None)
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield handler.stream
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)

@@ -11,6 +11,16 @@ from dialplane.testing.database import (
     event_stream,
     sessions,
 )
+from dialplane.testing.logs import pytest_configure
 from dialplane.testing.sipp import sipp
 
-__all__ = ["asterisk", "database_url", "db_engine", "empty_database_url", "event_stream", "sessions", "sipp"]
+__all__ = [
+    "asterisk",
+    "database_url",
+    "db_engine",
+    "empty_database_url",
+    "event_stream",
+    "pytest_configure",
+    "sessions",
+    "sipp",
+]
