@@ -6,16 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from ai_agent.llm.openai_chat import OpenAIChatModel
-from ai_agent.llm.testing import ChatServer, serving_chat_server, text, tool_call, tool_calls
+from ai_agent.llm.testing import ChatServer, text, tool_call, tool_calls
 from ai_agent.llm.types import (
     Done,
     LlmError,
@@ -33,24 +32,6 @@ BOOK = ToolSpec(
     "Book a meeting at a free time.",
     {"type": "object", "properties": {"start": {"type": "string"}}, "required": ["start"]},
 )
-
-
-@pytest_asyncio.fixture(scope="module")
-async def shared_server() -> AsyncIterator[ChatServer]:
-    async with serving_chat_server() as chat_server:
-        yield chat_server
-
-
-@pytest_asyncio.fixture
-async def server(shared_server: ChatServer) -> ChatServer:
-    shared_server.reset()
-    return shared_server
-
-
-@pytest_asyncio.fixture
-async def client(server: ChatServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:  # closed before the server stops
-        yield http
 
 
 def make_model(client: httpx.AsyncClient, server: ChatServer, **options: Any) -> OpenAIChatModel:

@@ -5,12 +5,10 @@ what is not (4xx, anything after text was yielded), and the deadline over all at
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from ai_agent.llm.openai_chat import OpenAIChatModel
@@ -18,7 +16,6 @@ from ai_agent.llm.testing import (
     ChatServer,
     HttpError,
     rate_limited,
-    serving_chat_server,
     text,
     tool_call,
     tool_calls,
@@ -37,24 +34,6 @@ from dialplane.testing.http import free_port
 from dialplane.testing.logs import captured_logs
 
 USER = [Message("user", "Hello?")]
-
-
-@pytest_asyncio.fixture(scope="module")
-async def shared_server() -> AsyncIterator[ChatServer]:
-    async with serving_chat_server() as chat_server:
-        yield chat_server
-
-
-@pytest_asyncio.fixture
-async def server(shared_server: ChatServer) -> ChatServer:
-    shared_server.reset()
-    return shared_server
-
-
-@pytest_asyncio.fixture
-async def client(server: ChatServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
-        yield http
 
 
 def make_model(client: httpx.AsyncClient, server: ChatServer, **options: Any) -> OpenAIChatModel:

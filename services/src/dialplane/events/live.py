@@ -21,7 +21,7 @@ from prometheus_client import Counter, Gauge
 from sqlalchemy import text
 
 from dialplane.db import SessionFactory, transaction
-from dialplane.events.pg_consumer import event_from_row
+from dialplane.events.pg_consumer import NEXT_EVENTS, event_from_row
 from dialplane.events.types import LAGGED, Event, EventFilter, Lagged
 from dialplane.events.wakeup import EVENTS_CHANNEL, Listener, Signal
 from dialplane.metrics import NAMESPACE
@@ -36,16 +36,6 @@ LAGGED_SUBSCRIBERS = Counter(
 )
 
 _HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())")
-_NEXT = text(
-    """
-    SELECT id, tx_id, stream, key, type, data, created_at,
-           tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS deliverable
-    FROM events
-    WHERE (tx_id, id) > (CAST(:tx_id AS xid8), :event_id) AND stream = ANY(:streams)
-    ORDER BY tx_id, id
-    LIMIT :limit
-    """
-)
 BLOCKED_RECHECK_SECONDS = 0.01
 
 
@@ -130,7 +120,7 @@ class LiveEvents:
                 "streams": self._streams,
                 "limit": self._batch_size,
             }
-            rows = (await session.execute(_NEXT, params)).mappings().all()
+            rows = (await session.execute(NEXT_EVENTS, params)).mappings().all()
         deliverable = list(itertools.takewhile(lambda row: row["deliverable"], rows))
         for row in deliverable:
             self._fan_out(event_from_row(row))

@@ -71,7 +71,7 @@ _ENSURE_GROUP = text(
 )
 _POSITION = text("SELECT tx_id, event_id FROM event_consumer_groups WHERE group_name = :group")
 # Rows come in delivery order; the deliverable ones (below the horizon) always form a prefix.
-_NEXT_EVENTS = text(
+NEXT_EVENTS = text(
     """
     SELECT id, tx_id, stream, key, type, data, created_at,
            tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS deliverable
@@ -191,7 +191,7 @@ class PostgresConsumer:
     async def _next_rows(self, session: AsyncSession, limit: int) -> Sequence[Any]:
         tx_id, event_id = await self._position(session)
         params = {"tx_id": tx_id, "event_id": event_id, "streams": self._streams, "limit": limit}
-        return (await session.execute(_NEXT_EVENTS, params)).mappings().all()
+        return (await session.execute(NEXT_EVENTS, params)).mappings().all()
 
     async def _position(self, session: AsyncSession) -> tuple[int, int]:
         row = (await session.execute(_POSITION, {"group": self.group})).one_or_none()
