@@ -99,7 +99,6 @@ class PostgresWorker:
         self._sessions = sessions
         self._listener = listener
         self._handler = handler
-        self._concurrency = concurrency
         self._lease = lease_seconds
         self._max_attempts = max_attempts
         self._loop = ClaimLoop(

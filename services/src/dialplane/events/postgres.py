@@ -18,10 +18,9 @@ Order per key
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import insert, text
+from sqlalchemy import Float, bindparam, func, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +49,10 @@ _CHECK_ORDER_AND_NOTIFY = text(
     ) AS later_exists,
     (SELECT count(pg_notify(:channel, s)) FROM unnest(CAST(:notify AS text[])) AS s) AS notified
     """
+)
+# make_interval(years, months, weeks, days, hours, mins, secs): a command's delay from the insert's own clock
+_AVAILABLE_AFTER_DELAY = func.clock_timestamp() + func.make_interval(
+    0, 0, 0, 0, 0, 0, bindparam("delay", type_=Float)
 )
 _NOTIFY = text("SELECT count(pg_notify(:channel, s)) FROM unnest(CAST(:notify AS text[])) AS s")
 
@@ -103,17 +106,15 @@ class PostgresEventStream:
         # Ids are allocated under the per-key lock, so per key they follow commit order.
         keys = sorted({(c.queue, c.key) for c in new_commands})
         await session.execute(_LOCK_KEYS, {"names": [f"command:{queue}:{key}" for queue, key in keys]})
-        now = await session.scalar(text("SELECT clock_timestamp()"))
-        assert isinstance(now, dt.datetime)
         await session.execute(
-            insert(commands),
+            insert(commands).values(available_at=_AVAILABLE_AFTER_DELAY),
             [
                 {
                     "queue": c.queue,
                     "key": c.key,
                     "type": c.type,
                     "data": dict(c.data),
-                    "available_at": now + dt.timedelta(seconds=c.delay_seconds),
+                    "delay": c.delay_seconds,
                 }
                 for c in new_commands
             ],
