@@ -136,3 +136,17 @@ async def for_call(session: AsyncSession, calendar: str, call_id: str) -> list[M
     )
     rows = (await session.execute(query, {"calendar": calendar, "call_id": call_id})).all()
     return [_meeting(row) for row in rows]
+
+
+async def set_link(session: AsyncSession, meeting_id: uuid.UUID, link: str) -> Meeting:
+    """Store the meeting's link (made after the insert: a video service may be slow or fail)."""
+    query = text(
+        "UPDATE meetings SET link = :link, updated_at = clock_timestamp() WHERE id = :id"
+        f" RETURNING {_COLUMNS}"
+    )
+    return _meeting((await session.execute(query, {"id": meeting_id, "link": link})).one())
+
+
+async def delete(session: AsyncSession, meeting_id: uuid.UUID) -> None:
+    """Remove a meeting whose booking is undone (its calendar server refused it)."""
+    await session.execute(text("DELETE FROM meetings WHERE id = :id"), {"id": meeting_id})
