@@ -33,6 +33,7 @@ class Settings(ServiceSettings):
     login_failures_per_minute: int = Field(default=10, ge=1)
     max_body_bytes: int = Field(default=MEBIBYTE, ge=1024)
     dialer_url: str = Field(default="http://127.0.0.1:8001", description="the dialer's internal base URL")
+    ai_agent_url: str = Field(default="http://127.0.0.1:8003", description="the ai-agent's internal base URL")
     internal_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
 

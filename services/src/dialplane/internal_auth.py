@@ -32,6 +32,10 @@ SCOPES = (
     "campaigns:write",
     "leads:read",
     "leads:write",
+    "agents:read",
+    "agents:write",
+    "meetings:read",
+    "meetings:write",
     "admin",
 )
 
