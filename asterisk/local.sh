@@ -124,7 +124,8 @@ provision() {
 # Directories Asterisk writes to. /run, not /var/run: the latter is a symlink to the host's /run.
 prepare_var_dirs() {
     local dir
-    for dir in var/lib/asterisk var/log/asterisk var/spool/asterisk var/cache/asterisk run/asterisk; do
+    for dir in var/lib/asterisk var/log/asterisk var/spool/asterisk var/spool/asterisk/recording \
+        var/cache/asterisk run/asterisk; do
         mkdir -p "${root:?}/$dir"
         chmod -R a+rwX "$root/$dir"
     done

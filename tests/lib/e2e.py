@@ -27,6 +27,7 @@ from gateway.testing import add_user, gateway_settings
 
 PASSWORD = "a long test password"
 FINAL = ("completed", "busy", "no_answer", "failed", "canceled")
+LEAD_ZONE = "America/New_York"  # the AI calls' lead, and their calendar's zone
 
 
 @dataclass
@@ -106,7 +107,12 @@ async def live_events(
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    database_url: str, asterisk: AsteriskInfo, sessions: SessionFactory, stream: PostgresEventStream
+    database_url: str,
+    asterisk: AsteriskInfo,
+    sessions: SessionFactory,
+    stream: PostgresEventStream,
+    *,
+    ai_agent_url: str = "http://127.0.0.1:9",  # none: the agent routes answer 503
 ) -> AsyncIterator[Stack]:
     dialer = create_dialer(
         dialer_settings(
@@ -120,7 +126,9 @@ async def running_stack(
     async with (
         running_bridge(database_url, asterisk, sessions, stream) as bridge,
         serving(dialer) as dialer_url,
-        serving(create_gateway(gateway_settings(database_url, dialer_url=dialer_url))) as gateway_url,
+        serving(
+            create_gateway(gateway_settings(database_url, dialer_url=dialer_url, ai_agent_url=ai_agent_url))
+        ) as gateway_url,
         httpx.AsyncClient(base_url=gateway_url, timeout=30) as gateway,
         serving_receiver(TEST_WEBHOOK_SECRET) as receiver,
     ):

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from ari_bridge.api import router
 from ari_bridge.calls import repository
 from ari_bridge.calls.commands import CallCommands
+from ari_bridge.calls.media import AgentMedia
 from ari_bridge.calls.reconcile import Reconciler, enforce_max_duration
 from ari_bridge.calls.service import CallTracker
 from ari_bridge.calls.stasis import ChannelEvents
@@ -52,14 +53,15 @@ def create_app(settings: Settings | None = None, transport: Any = None) -> FastA
         )
         nodes = Nodes(
             settings.nodes,
-            on_event=ChannelEvents(sessions, tracker, capacity).handle,
+            on_event=ChannelEvents(sessions, tracker, capacity, stream).handle,
             reconcile=Reconciler(sessions, tracker, capacity),
             timeout=settings.ari_timeout_seconds,
             transport=transport,
         )
         async with transaction(sessions) as session:
             capacity.restore(await repository.active_counts(session))
-        commands = CallCommands(sessions, tracker, capacity, nodes, settings)
+        media = AgentMedia(sessions, stream, nodes, settings)
+        commands = CallCommands(sessions, tracker, capacity, nodes, settings, media)
         worker = stream.worker(BRIDGE_QUEUE, commands.handle, concurrency=settings.worker_concurrency)
         app.state.nodes, app.state.capacity = nodes, capacity
         await nodes.start()

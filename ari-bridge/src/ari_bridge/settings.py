@@ -67,6 +67,11 @@ class Settings(ServiceSettings):
     # ~0.7 s (p50) under load, at 50 ~50 ms, for ~10 % fewer calls answered per second (bench/README.md).
     worker_concurrency: int = Field(default=50, ge=1, description="originate/hangup commands at once")
     duration_check_interval_seconds: float = Field(default=1.0, gt=0)
+    agent_connect_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="an answered agent call whose AI agent has not connected by then is hung up",
+    )
 
     @model_validator(mode="after")
     def _names_are_unique_and_known(self) -> Self:

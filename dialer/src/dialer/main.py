@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from dialer.calls import api, legacy
+from dialer.calls import api, conversations, legacy
 from dialer.calls.consumer import CONSUMER_GROUP, CallEvents
 from dialer.calls.listeners import StatusListener
 from dialer.settings import Settings
 from dialer.webhooks import WebhookRunner, WebhookStatusListener, create_client
 from dialplane.app import create_service_app
-from dialplane.calls import CALLS_STREAM
+from dialplane.calls import CALLS_STREAM, CONVERSATIONS_STREAM
 from dialplane.runners import running
 
 
@@ -31,6 +31,9 @@ def create_app(
         app.state.status_listeners = [WebhookStatusListener(), *status_listeners]
         events = CallEvents(app.state.status_listeners)
         consumer = app.state.event_stream.consumer(CONSUMER_GROUP, [CALLS_STREAM], events.handle)
+        outcomes = app.state.event_stream.consumer(
+            conversations.CONSUMER_GROUP, [CONVERSATIONS_STREAM], conversations.handle
+        )
         async with create_client() as client:
             webhooks = WebhookRunner(
                 app.state.sessions,
@@ -38,7 +41,7 @@ def create_app(
                 settings.webhook_config(),
                 listener=app.state.event_stream.listener,
             )
-            async with running([consumer, webhooks]):
+            async with running([consumer, outcomes, webhooks]):
                 yield
 
     return create_service_app(

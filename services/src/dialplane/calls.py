@@ -22,6 +22,28 @@ BRIDGE_QUEUE = "ari-bridge"
 ORIGINATE = "call.originate"
 HANGUP = "call.hangup"
 
+AGENT_QUEUE = "ai-agent"
+"""Commands for the AI agents; key = call id."""
+
+CONVERSE = "agent.converse"
+"""The bridge asks an AI agent to talk on an answered call: ``call_id``, ``media_url`` (a chan_websocket
+media endpoint to connect to), ``media_format`` (``slin16``), ``answered_by``."""
+
+CONVERSATIONS_STREAM = "conversations"
+"""Events of the AI agent's conversations; key = call id."""
+
+CONVERSATION_ENDED = "conversation.ended"
+"""``call_id``, ``outcome``, ``summary``, ``callback_at``, ``meeting_id``, ``opted_out``."""
+
+AGENT_MODE_VARIABLE = "DIALPLANE_MODE"
+"""The originate variable saying what the answered call is for (``agent`` or ``ivr``)."""
+
+
+def media_channel_id(call_id: str) -> str:
+    """The id of the channel that carries an agent call's audio to the AI agent (never a prefix of a call
+    id, nor a call id a prefix of it: Asterisk refuses ids that are prefixes of live channels' ids)."""
+    return f"media-{call_id}"
+
 
 class CallStatus(enum.StrEnum):
     QUEUED = "queued"

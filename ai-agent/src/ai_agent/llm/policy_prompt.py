@@ -20,10 +20,17 @@ PROMPT_RESOURCE = "default_system_prompt.md"
 
 def default_system_prompt(context: CallContext, now: dt.datetime) -> str:
     """The prompt for this call; ``now`` (aware) is shown in the lead's zone."""
-    template = Template((files("ai_agent") / "prompts" / PROMPT_RESOURCE).read_text(encoding="utf-8"))
+    return render_prompt(
+        (files("ai_agent") / "prompts" / PROMPT_RESOURCE).read_text(encoding="utf-8"), context, now
+    )
+
+
+def render_prompt(template_text: str, context: CallContext, now: dt.datetime) -> str:
+    """A prompt template (``$company``, ``$lead_name``, …) filled in for this call; unknown ``$names`` are
+    left as they are (an edited prompt may contain dollar signs)."""
     local = now.astimezone(ZoneInfo(context.timezone))
     number = context.callback_number
-    return template.substitute(
+    return Template(template_text).safe_substitute(
         agent_name=context.agent_name,
         company=context.company,
         lead_name=context.lead_name or "the person who answers",

@@ -207,6 +207,45 @@ class AriClient:
             "POST", "/channels/{channelId}/play", path={"channelId": channel_id}, body=body
         )
 
+    async def get_variable(self, channel_id: str, name: str) -> str:
+        """A channel variable's value; raises :class:`AriNotFoundError` if the channel is gone."""
+        result = await self._json(
+            "GET", "/channels/{channelId}/variable", path={"channelId": channel_id}, params={"variable": name}
+        )
+        return str(result.get("value", ""))
+
+    async def create_bridge(self, bridge_id: str, bridge_type: str = "mixing") -> JsonObject:
+        """``POST /bridges`` with our own id (a second create of the same id updates it: no error)."""
+        return await self._json("POST", "/bridges", body={"bridgeId": bridge_id, "type": bridge_type})
+
+    async def add_to_bridge(self, bridge_id: str, channel_ids: Sequence[str]) -> None:
+        """Raises :class:`AriNotFoundError` if the bridge or a channel is gone or not in Stasis."""
+        await self._request(
+            "POST",
+            "/bridges/{bridgeId}/addChannel",
+            path={"bridgeId": bridge_id},
+            params={"channel": ",".join(channel_ids)},
+        )
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        """Raises :class:`AriNotFoundError` if the bridge is gone."""
+        await self._request("DELETE", "/bridges/{bridgeId}", path={"bridgeId": bridge_id})
+
+    async def external_media_websocket(self, *, app: str, channel_id: str, media_format: str) -> JsonObject:
+        """``POST /channels/externalMedia`` over chan_websocket in server mode: Asterisk makes a channel that
+        waits for a media client at ``/media/{MEDIA_WEBSOCKET_CONNECTION_ID}`` (in the returned
+        ``channelvars``); the channel enters ``app`` (StasisStart) once the client has connected."""
+        params = {
+            "app": app,
+            "channelId": channel_id,
+            "external_host": "INCOMING",
+            "transport": "websocket",
+            "encapsulation": "none",
+            "connection_type": "server",
+            "format": media_format,
+        }
+        return await self._json("POST", "/channels/externalMedia", params=params)
+
     async def set_variable(self, channel_id: str, name: str, value: str) -> None:
         """Set a channel variable or function, e.g. ``TALK_DETECT(set)``."""
         body = {"variable": name, "value": value}
@@ -230,8 +269,10 @@ class AriClient:
         *,
         path: Mapping[str, str] | None = None,
         body: JsonObject | None = None,
+        params: dict[str, str] | None = None,
     ) -> JsonObject:
-        result: JsonObject = (await self._request(method, route, path=path, body=body)).json()
+        response = await self._request(method, route, path=path, body=body, params=params)
+        result: JsonObject = response.json()
         return result
 
     async def _request(

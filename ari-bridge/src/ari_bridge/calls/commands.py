@@ -33,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError, AriUnavailableError
 from ari_bridge.calls import repository
+from ari_bridge.calls.live import live_call
+from ari_bridge.calls.media import MEDIA_COMMANDS, AgentMedia, MediaRequest
 from ari_bridge.calls.metrics import OriginationResult, count_origination
 from ari_bridge.calls.service import CONTINUE_IN_DIALPLAN, DETECT_MACHINE, CallTracker, NewCall
 from ari_bridge.capacity import Capacity
@@ -86,7 +88,9 @@ class CallCommands:
         capacity: Capacity,
         nodes: Nodes,
         settings: Settings,
+        media: AgentMedia,
     ) -> None:
+        self._media = media
         self._sessions = sessions
         self._tracker = tracker
         self._capacity = capacity
@@ -105,6 +109,8 @@ class CallCommands:
                     await self.detect_machine(CallRequest.model_validate(command.data))
                 elif command.type == CONTINUE_IN_DIALPLAN:
                     await self.continue_in_dialplan(CallRequest.model_validate(command.data))
+                elif command.type in MEDIA_COMMANDS:
+                    await self._media.handle(command.type, MediaRequest.model_validate(command.data))
                 else:
                     log.warning("command_unknown", command_type=command.type)
             except ValidationError as exc:
@@ -231,18 +237,9 @@ class CallCommands:
         async with transaction(self._sessions) as session:
             await self._tracker.fail(session, call_id, reason)
 
-    async def _live_call(self, call_id: str) -> tuple[repository.BridgeCall, NodeRuntime] | None:
-        """The call and its node, unless it has ended (or is unknown)."""
-        async with transaction(self._sessions) as session:
-            call = await repository.get(session, call_id)
-        runtime = self._nodes.get(call.node or "") if call is not None else None
-        if call is None or runtime is None or call.status.is_terminal:
-            return None
-        return call, runtime
-
     async def detect_machine(self, request: CallRequest) -> None:
         """Send the answered channel through AMD; its result comes back as a StasisStart (see stasis.py)."""
-        live = await self._live_call(request.call_id)
+        live = await live_call(self._sessions, self._nodes, request.call_id)
         if live is None:
             return
         call, runtime = live
@@ -258,7 +255,7 @@ class CallCommands:
     async def continue_in_dialplan(self, request: CallRequest) -> None:
         """Send an answered IVR call to its dialplan target; if Asterisk refuses, hang it up (a caller left
         in Stasis would hear silence until the maximum duration)."""
-        live = await self._live_call(request.call_id)
+        live = await live_call(self._sessions, self._nodes, request.call_id)
         if live is None or live[0].dialplan is None:
             return
         call, runtime = live

@@ -27,9 +27,11 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.calls import repository
+from ari_bridge.calls.media import CONNECT_AGENT, RELEASE_MEDIA
 from ari_bridge.calls.metrics import observe_transition
 from ari_bridge.calls.repository import BridgeCall
 from dialplane.calls import (
+    AGENT_MODE_VARIABLE,
     BRIDGE_QUEUE,
     CALLS_STREAM,
     AnsweredBy,
@@ -160,9 +162,13 @@ class CallTracker:
             return None
         fields = {} if answered_by is None else {"answered_by": answered_by.value}
         transition = await self._move(session, call_id, call, CallStatus.ANSWERED, **fields)
-        if transition is not None and transition.before.dialplan is not None:
-            command = NewCommand(BRIDGE_QUEUE, call_id, CONTINUE_IN_DIALPLAN, {"call_id": call_id})
-            await self._stream.send(session, command)
+        if transition is not None:
+            step = CONTINUE_IN_DIALPLAN if transition.before.dialplan is not None else None
+            step = CONNECT_AGENT if is_agent_call(transition.before) else step
+            if step is not None:
+                await self._stream.send(
+                    session, NewCommand(BRIDGE_QUEUE, call_id, step, {"call_id": call_id})
+                )
         return transition
 
     async def _start_machine_detection(self, session: AsyncSession, call: BridgeCall) -> None:
@@ -194,6 +200,9 @@ class CallTracker:
         outcome = final_status(
             answered=answered, cause=cause, hangup_requested=call.hangup_requested if call else False
         )
+        if answered and call is not None and is_agent_call(call):
+            release = NewCommand(BRIDGE_QUEUE, call_id, RELEASE_MEDIA, {"call_id": call_id})
+            await self._stream.send(session, release)
         return await self._move(
             session,
             call_id,
@@ -202,7 +211,7 @@ class CallTracker:
             hangup_cause=cause,
             hangup_cause_text=cause_text,
             sip_code=sip_code,
-            failure_reason=outcome.reason,
+            failure_reason=outcome.reason or (call.failure_reason if call else None),
         )
 
     async def fail(self, session: AsyncSession, call_id: str, reason: str) -> Transition | None:
@@ -221,6 +230,11 @@ def _values(call: NewCall) -> dict[str, Any]:
         "variables": json.dumps(dict(call.variables)),
         "dialplan": None if call.dialplan is None else json.dumps(dict(call.dialplan)),
     }
+
+
+def is_agent_call(call: BridgeCall) -> bool:
+    """An answered call of this kind talks to an AI agent (the dialer's ``DIALPLANE_MODE`` variable)."""
+    return call.dialplan is None and call.variables.get(AGENT_MODE_VARIABLE) == "agent"
 
 
 def _wants_detection(call: BridgeCall) -> bool:

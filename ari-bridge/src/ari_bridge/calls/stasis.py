@@ -14,10 +14,12 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.ari import AriEvent, ChannelDestroyed, ChannelStateChange, Dial, StasisStart
+from ari_bridge.calls.media import BRIDGE_MEDIA, call_of_media_channel
 from ari_bridge.calls.service import CallTracker, Transition
 from ari_bridge.capacity import Capacity
-from dialplane.calls import AnsweredBy, CallStatus
+from dialplane.calls import BRIDGE_QUEUE, HANGUP, AnsweredBy, CallStatus
 from dialplane.db import SessionFactory, transaction
+from dialplane.events import EventStream, NewCommand
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +28,10 @@ AMD_ANSWERED_BY = {"HUMAN": AnsweredBy.HUMAN, "MACHINE": AnsweredBy.MACHINE}
 
 
 class ChannelEvents:
-    def __init__(self, sessions: SessionFactory, tracker: CallTracker, capacity: Capacity) -> None:
+    def __init__(
+        self, sessions: SessionFactory, tracker: CallTracker, capacity: Capacity, stream: EventStream
+    ) -> None:
+        self._stream = stream
         self._sessions = sessions
         self._tracker = tracker
         self._capacity = capacity
@@ -35,6 +40,9 @@ class ChannelEvents:
         call_id = event.channel_id
         if call_id is None or not _may_change_status(event) or ";" in call_id:
             return  # most events (variables, dialplan steps, the Local ;2 halves) never touch the database
+        if (media_of := call_of_media_channel(call_id)) is not None:
+            await self._media_channel_event(media_of, event)
+            return
         with structlog.contextvars.bound_contextvars(call_id=call_id):
             transition = await self._apply(call_id, event)
         if transition is not None and transition.after.is_terminal:
@@ -51,6 +59,18 @@ class ChannelEvents:
             if _is_ringing(event):
                 return await self._tracker.move(session, call_id, CallStatus.RINGING)
         return None
+
+    async def _media_channel_event(self, call_id: str, event: AriEvent) -> None:
+        """The agent connected (StasisStart: join it to the call), or its channel is gone (hang the call up
+        if it is still going: nobody would talk to the person)."""
+        if isinstance(event, StasisStart):
+            step = NewCommand(BRIDGE_QUEUE, call_id, BRIDGE_MEDIA, {"call_id": call_id})
+        elif isinstance(event, ChannelDestroyed):
+            step = NewCommand(BRIDGE_QUEUE, call_id, HANGUP, {"call_id": call_id})
+        else:
+            return
+        async with transaction(self._sessions) as session:
+            await self._stream.send(session, step)
 
     async def _stasis_start(self, session: AsyncSession, call_id: str, args: list[str]) -> Transition | None:
         if _is_amd_result(args):

@@ -41,7 +41,8 @@ class CallRecord:
     sip_code: int | None
     failure_reason: str | None
     duration_seconds: float | None
-    outcome: dict[str, Any] | None
+    outcome: str | None
+    summary: str | None
     transcript_url: str | None
     created_at: dt.datetime
     dialed_at: dt.datetime | None

@@ -47,6 +47,7 @@ def call_view(call: CallRecord) -> Call:
             "status_callback": call.status_callback,
             "status_callback_events": call.status_callback_events,
             "outcome": call.outcome,
+            "summary": call.summary,
             "transcript_url": call.transcript_url,
         }
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.tables import do_not_call as dnc
@@ -74,3 +75,9 @@ async def add(
     }
     result = await session.execute(insert(dnc).values(**values).returning(dnc.c.id))
     return int(result.scalar_one())
+
+
+async def add_once(session: AsyncSession, number: str, *, reason: str | None, source: str | None) -> None:
+    """Put an exact global entry for ``number`` on the list unless one is there (the list keeps the first)."""
+    values = {"number": number, "match": "exact", "reason": reason, "source": source}
+    await session.execute(pg_insert(dnc).values(**values).on_conflict_do_nothing())

@@ -94,6 +94,19 @@ VariableName = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-
 CallbackUrl = Annotated[AnyUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
 
 
+Outcome = Literal[
+    "meeting_booked",
+    "interested",
+    "not_interested",
+    "callback_requested",
+    "voicemail",
+    "opted_out",
+    "transferred",
+    "no_conversation",
+]
+"""How an agent call ended (``outcome`` of the call and of its conversation)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -207,7 +220,8 @@ class Call(BaseModel):
     metadata: dict[str, Any]
     status_callback: str | None
     status_callback_events: list[CallStatus]
-    outcome: dict[str, Any] | None = Field(description="what the AI agent concluded (not yet available)")
+    outcome: Outcome | None = Field(description="what the AI agent concluded, once its conversation ended")
+    summary: str | None = Field(default=None, description="the conversation in one line")
     transcript_url: str | None
 
 

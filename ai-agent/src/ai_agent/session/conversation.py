@@ -1,0 +1,267 @@
+"""A live conversation on one answered call: listening, turn-taking, barge-in, silence and the call's end.
+
+The person's audio is read continuously (also while the agent speaks) into the :class:`TurnDetector`.
+When the person finishes a turn, speech to text gives the words and an agent turn starts
+(:class:`~ai_agent.session.responding.Responder`). When the person starts speaking while the agent
+speaks, the agent is interrupted at once: its turn is cancelled and the audio queued in Asterisk is flushed
+(barge-in). The agent's own audio never reaches the detector: the mixing bridge does not send a channel its
+own audio.
+
+The agent speaks first if the person has not said anything within ``opening_wait_seconds``; otherwise the
+person's greeting ("Hello?") is answered with the opening. Silence after the agent has spoken gets a
+re-prompt, then a polite goodbye; the conversation also ends at its maximum duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+from ai_agent.llm.types import Message
+from ai_agent.media.feed import AudioFeed
+from ai_agent.session import metrics
+from ai_agent.session.responding import Responder, TurnTimes
+from ai_agent.session.speaking import Speaker
+from ai_agent.session.tools import Decisions
+from ai_agent.session.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted, TurnDetector
+from ai_agent.stt.types import SttError, SttSession
+
+log = structlog.get_logger(__name__)
+
+AFTER_HANGUP_SECONDS = 10.0  # to finish the last turn once the person has hung up
+REPROMPT_LINE = "Are you still there?"
+SILENCE_GOODBYE_LINE = "It seems I've lost you. I'll try again another time. Goodbye."
+TIME_UP_LINE = "I'm afraid we're out of time for this call. Thank you, and goodbye."
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSettings:
+    opening_wait_seconds: float = 2.0
+    silence_seconds: float = 8.0
+    reprompts: int = 1
+    max_duration_seconds: float = 600.0
+    max_tool_rounds: int = 6
+
+
+class TurnSink(Protocol):
+    """Where the turns go (the database), as they happen."""
+
+    async def person(self, text: str, started: float, ended: float) -> None: ...
+
+    async def agent(
+        self,
+        text: str,
+        started: float,
+        ended: float,
+        *,
+        interrupted: bool,
+        times: TurnTimes,
+        timings: dict[str, float],
+    ) -> None: ...
+
+
+class Conversation:
+    def __init__(
+        self,
+        *,
+        feed: AudioFeed,
+        detector: TurnDetector,
+        stt: SttSession,
+        speaker: Speaker,
+        responder: Responder,
+        decisions: Decisions,
+        sink: TurnSink,
+        messages: Sequence[Message],
+        settings: ConversationSettings,
+        hang_up: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._feed, self._detector, self._stt, self._speaker = feed, detector, stt, speaker
+        self._responder, self.decisions, self._sink = responder, decisions, sink
+        self.messages = list(messages)
+        self._settings, self._hang_up = settings, hang_up
+        self._agent: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._heard: float | None = None  # monotonic time the person's current speech started
+        self._silences = 0
+        self._transcripts: list[asyncio.Task[str]] = []  # of the parts of the current turn, in order
+        self._person_turn: asyncio.Task[None] | None = None
+        self.person_turns = 0
+        self.ended_by = "person"
+        self._ending = asyncio.Event()
+
+    async def run(self) -> None:
+        """Until the call ends (the person hangs up, or the agent ends the call and it is hung up)."""
+        self._timer = asyncio.create_task(self._open_after(self._settings.opening_wait_seconds))
+        deadline = time.monotonic() + self._settings.max_duration_seconds
+        try:
+            while not self._ending.is_set():
+                if time.monotonic() > deadline:
+                    await self._end_with(TIME_UP_LINE, "max_duration")
+                    continue
+                frame = await self._feed.frame()
+                if frame is None:
+                    await self._hung_up()
+                    break
+                await self._hear(frame)
+        finally:
+            await self._stop()
+
+    async def _hung_up(self) -> None:
+        """The person hung up. What they said last still counts ("do not call me again. Goodbye"): it is
+        transcribed and answered — the tools run, nobody hears the words."""
+        if self._detector.speaking and not self._transcripts:
+            self._transcripts.append(asyncio.create_task(self._transcribe()))
+        if self._transcripts:
+            parts, self._transcripts = self._transcripts, []
+            self._person_turn = asyncio.create_task(self._person_finished(time.monotonic(), parts))
+        for task in (self._person_turn, self._agent):
+            if task is not None and not task.done():
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(task), AFTER_HANGUP_SECONDS)
+        if self._agent is not None and not self._agent.done():
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._agent), AFTER_HANGUP_SECONDS)
+
+    async def _hear(self, frame: bytes) -> None:
+        self._detector.agent_speaking = self._speaker.speaking
+        if self._detector.speaking:
+            await self._stt.feed(frame)
+        for event in self._detector.feed(frame):
+            if isinstance(event, SpeechStarted):
+                await self._person_started(event)
+            elif isinstance(event, SpeechPaused):  # transcribe what was said so far while waiting
+                self._transcripts.append(asyncio.create_task(self._transcribe()))
+            elif isinstance(event, SpeechResumed):
+                pass  # the transcript of the part before the pause stays; the rest follows
+            elif isinstance(event, SpeechEnded):
+                if self._transcripts:
+                    await self._stt.discard()  # the silence after the pause
+                else:
+                    self._transcripts.append(asyncio.create_task(self._transcribe()))
+                lag = (self._detector.now_ms - event.speech_ended_at_ms) / 1000
+                parts, self._transcripts = self._transcripts, []
+                self._person_turn = asyncio.create_task(self._person_finished(time.monotonic() - lag, parts))
+
+    async def _transcribe(self) -> str:
+        try:
+            return (await self._stt.end_of_turn()).text.strip()
+        except SttError as exc:
+            log.warning("stt_failed", error=str(exc))
+            return "[inaudible]"
+
+    async def _person_started(self, event: SpeechStarted) -> None:
+        lag = (self._detector.now_ms - event.at_ms) / 1000
+        self._heard = time.monotonic() - lag
+        self._cancel_timer()
+        if self._agent is not None and not self._agent.done():
+            was_speaking = self._speaker.speaking
+            self._agent.cancel()
+            await self._speaker.interrupt()
+            if was_speaking:
+                metrics.BARGE_INS.inc()
+                metrics.BARGE_IN_STOP.observe(time.monotonic() - self._heard)
+                log.info("barge_in", stop_ms=round((time.monotonic() - self._heard) * 1000))
+        await self._stt.feed(event.pre_roll)
+
+    async def _person_finished(self, ended: float, parts: list[asyncio.Task[str]]) -> None:
+        started = self._heard or ended
+        texts = [await part for part in parts]
+        times = TurnTimes(end_of_speech=ended, stt_final=time.monotonic())
+        metrics.stage("end_of_speech_to_stt_final", ended, times.stt_final)
+        text = " ".join(t for t in texts if t)
+        if not text and self._agent is not None:
+            self._restart_silence_timer()
+            return  # a noise
+        if text:
+            self.person_turns += 1
+            await self._sink.person(text, started, ended)
+            self.messages.append(Message(role="user", content=text))
+        self._start_agent(times)  # (an unintelligible first sound is a greeting: the agent opens)
+
+    def _start_agent(self, times: TurnTimes) -> None:
+        if self._agent is not None and not self._agent.done():
+            self._agent.cancel()
+        self._cancel_timer()
+        self._agent = asyncio.create_task(self._agent_turn(times))
+
+    async def _agent_turn(self, times: TurnTimes) -> None:
+        utterance, started = self._speaker.begin(), time.monotonic()
+        try:
+            await self._responder.respond(self.messages, times)
+            await self._speaker.finish()
+        finally:
+            timings = times.millis(utterance.tts_first_byte_at, utterance.first_audio_at)
+            metrics.observe_turn(timings)
+            await asyncio.shield(
+                self._sink.agent(
+                    utterance.spoken,
+                    started,
+                    time.monotonic(),
+                    interrupted=utterance.interrupted,
+                    times=times,
+                    timings=timings,
+                )
+            )
+        if self.decisions.end_requested or self.decisions.transferred:
+            self.ended_by = "agent"
+            await self._finish_call()
+        else:
+            self._restart_silence_timer()
+
+    async def _open_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if self._heard is None and self._agent is None:
+            self._start_agent(TurnTimes())
+
+    def _restart_silence_timer(self) -> None:
+        self._cancel_timer()
+        self._timer = asyncio.create_task(self._on_silence())
+
+    async def _on_silence(self) -> None:
+        await asyncio.sleep(self._settings.silence_seconds)
+        self._silences += 1
+        if self._silences > self._settings.reprompts:
+            await self._end_with(SILENCE_GOODBYE_LINE, "silence")
+            return
+        await self._say_line(REPROMPT_LINE)
+        self._restart_silence_timer()
+
+    async def _end_with(self, line: str, reason: str) -> None:
+        if self._agent is not None and not self._agent.done():
+            self._agent.cancel()
+        self.ended_by = reason
+        self.decisions.reason = self.decisions.reason or reason
+        await self._say_line(line)
+        await self._finish_call()
+
+    async def _say_line(self, line: str) -> None:
+        """A fixed line (re-prompt, goodbye), spoken and kept as an agent turn."""
+        started = time.monotonic()
+        utterance = self._speaker.begin()
+        await self._speaker.say(line)
+        self.messages.append(Message(role="assistant", content=line))
+        await self._speaker.finish()
+        await self._sink.agent(
+            line, started, time.monotonic(), interrupted=utterance.interrupted, times=TurnTimes(), timings={}
+        )
+
+    async def _finish_call(self) -> None:
+        await self._hang_up()
+        self._ending.set()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None and self._timer is not asyncio.current_task():
+            self._timer.cancel()
+
+    async def _stop(self) -> None:
+        for task in (self._agent, self._timer, self._person_turn, *self._transcripts):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task

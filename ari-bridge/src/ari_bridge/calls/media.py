@@ -1,0 +1,174 @@
+"""The audio path of agent calls: an answered call is put in a mixing bridge with a chan_websocket media
+channel, and an AI agent is asked to connect to that channel's WebSocket and talk.
+
+1. ``call.connect_agent`` (sent by the tracker when an agent call is answered): a mixing bridge with the call
+   id as its id, the call's channel in it, and ``POST /channels/externalMedia`` (chan_websocket, server
+   mode, 16 kHz signed linear) for the media channel ``media-{call id}``; then the ``agent.converse``
+   command for the AI agents with the media URL (``ws://<node>/media/<connection id>``).
+2. The agent connects; the media channel enters Stasis; ``call.bridge_media`` adds it to the bridge.
+3. The call ends: ``call.release_media`` hangs up the media channel and destroys the bridge. If instead the
+   media channel goes away while the call is up (the agent left or crashed), the call is hung up: nobody
+   would talk to the person any more.
+
+An agent that does not connect within ``agent_connect_timeout_seconds`` (a delayed ``call.check_agent``)
+gets the call hung up with a reason, rather than a person hearing silence.
+
+Every step is idempotent (ids are ours; 404/409 from a repeated step mean it happened), so a redelivered
+command does no harm.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+import structlog
+from pydantic import BaseModel, Field
+
+from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError
+from ari_bridge.calls import repository
+from ari_bridge.calls.live import live_call
+from ari_bridge.calls.repository import BridgeCall
+from ari_bridge.nodes import NodeRuntime, Nodes
+from ari_bridge.settings import Settings
+from dialplane.calls import AGENT_QUEUE, BRIDGE_QUEUE, CONVERSE, HANGUP, media_channel_id
+from dialplane.db import SessionFactory, transaction
+from dialplane.events import EventStream, NewCommand
+
+log = structlog.get_logger(__name__)
+
+CONNECT_AGENT = "call.connect_agent"
+BRIDGE_MEDIA = "call.bridge_media"
+RELEASE_MEDIA = "call.release_media"
+CHECK_AGENT = "call.check_agent"
+MEDIA_COMMANDS = frozenset({CONNECT_AGENT, BRIDGE_MEDIA, RELEASE_MEDIA, CHECK_AGENT})
+
+MEDIA_FORMAT = "slin16"
+CONNECTION_ID_VARIABLE = "MEDIA_WEBSOCKET_CONNECTION_ID"
+MEDIA_PREFIX = "media-"
+
+
+class MediaRequest(BaseModel):
+    call_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def call_of_media_channel(channel_id: str) -> str | None:
+    """The call id of a media channel id, or None for any other channel."""
+    return channel_id.removeprefix(MEDIA_PREFIX) if channel_id.startswith(MEDIA_PREFIX) else None
+
+
+def media_url(ari_url: str, connection_id: str) -> str:
+    """``http://host:8088/ari`` → ``ws://host:8088/media/<connection id>`` (https → wss)."""
+    parts = urlsplit(ari_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, f"/media/{connection_id}", "", ""))
+
+
+class AgentMedia:
+    def __init__(
+        self, sessions: SessionFactory, stream: EventStream, nodes: Nodes, settings: Settings
+    ) -> None:
+        self._sessions = sessions
+        self._stream = stream
+        self._nodes = nodes
+        self._settings = settings
+
+    async def handle(self, command_type: str, request: MediaRequest) -> None:
+        live = await live_call(self._sessions, self._nodes, request.call_id)
+        if command_type == RELEASE_MEDIA:
+            await self.release(request.call_id)
+        elif live is None:
+            log.info("media_call_not_live", command_type=command_type)
+        elif command_type == CONNECT_AGENT:
+            await self.connect(*live)
+        elif command_type == BRIDGE_MEDIA:
+            await self.bridge(*live)
+        elif command_type == CHECK_AGENT:
+            await self.check_agent(*live)
+
+    async def connect(self, call: BridgeCall, runtime: NodeRuntime) -> None:
+        client, channel = runtime.client, media_channel_id(call.call_id)
+        try:
+            await client.create_bridge(call.call_id)
+            await client.add_to_bridge(call.call_id, [call.call_id])
+            connection_id = await self._media_channel(runtime, channel)
+        except AriNotFoundError:
+            log.info("media_call_channel_gone")
+            return
+        except AriError as exc:
+            log.warning("media_setup_failed", error=str(exc))
+            await self._hang_up(call.call_id, "the audio path to the AI agent could not be set up")
+            return
+        data = {
+            "call_id": call.call_id,
+            "media_url": media_url(runtime.config.ari_url, connection_id),
+            "media_format": MEDIA_FORMAT,
+            "answered_by": call.answered_by,
+            "node": runtime.name,
+        }
+        check = NewCommand(  # its own key: a delayed command would hold back the call's later commands
+            BRIDGE_QUEUE,
+            f"{call.call_id}:check-agent",
+            CHECK_AGENT,
+            {"call_id": call.call_id},
+            delay_seconds=self._settings.agent_connect_timeout_seconds,
+        )
+        async with transaction(self._sessions) as session:
+            await self._stream.send(session, NewCommand(AGENT_QUEUE, call.call_id, CONVERSE, data), check)
+        log.info("media_channel_waiting_for_agent")
+
+    async def _media_channel(self, runtime: NodeRuntime, channel: str) -> str:
+        """Create the media channel (or find the one an earlier attempt made) and return its connection id."""
+        try:
+            created = await runtime.client.external_media_websocket(
+                app=runtime.config.app, channel_id=channel, media_format=MEDIA_FORMAT
+            )
+        except AriConflictError:
+            return await runtime.client.get_variable(channel, CONNECTION_ID_VARIABLE)
+        return str(created.get("channelvars", {}).get(CONNECTION_ID_VARIABLE, ""))
+
+    async def bridge(self, call: BridgeCall, runtime: NodeRuntime) -> None:
+        """The agent has connected (its media channel is in Stasis): let the two hear each other."""
+        try:
+            await runtime.client.add_to_bridge(call.call_id, [media_channel_id(call.call_id)])
+        except AriError as exc:
+            log.warning("media_bridge_failed", error=str(exc))
+            await self._hang_up(call.call_id, "the AI agent's audio could not be joined to the call")
+            return
+        log.info("media_agent_connected")
+
+    async def check_agent(self, call: BridgeCall, runtime: NodeRuntime) -> None:
+        """Hang up an agent call whose agent never connected (the person would hear only silence)."""
+        try:
+            channel = await runtime.client.get_channel(media_channel_id(call.call_id))
+        except AriNotFoundError:
+            return  # the agent came and went: the media channel's end took care of the call
+        except AriError as exc:
+            log.warning("media_check_failed", error=str(exc))
+            return
+        if channel.get("state") != "Up":
+            log.warning("media_agent_never_connected")
+            await self._hang_up(call.call_id, "no AI agent took the call")
+
+    async def release(self, call_id: str) -> None:
+        """The call has ended: hang up its media channel and destroy its bridge, wherever it was."""
+        async with transaction(self._sessions) as session:
+            call = await repository.get(session, call_id)
+        runtime = self._nodes.get(call.node or "") if call is not None else None
+        if runtime is None:
+            return
+        for release in (
+            runtime.client.hangup(media_channel_id(call_id)),
+            runtime.client.destroy_bridge(call_id),
+        ):
+            try:
+                await release
+            except AriNotFoundError:
+                pass
+            except AriError as exc:
+                log.warning("media_release_failed", error=str(exc))
+
+    async def _hang_up(self, call_id: str, reason: str) -> None:
+        log.warning("media_hangup", reason=reason)
+        async with transaction(self._sessions) as session:
+            await repository.update(session, call_id, failure_reason=reason)
+            await self._stream.send(session, NewCommand(BRIDGE_QUEUE, call_id, HANGUP, {"call_id": call_id}))
