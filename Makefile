@@ -55,7 +55,7 @@ demo: up ## start the stack, then place a call through the API and follow it (sc
 	@uv run python scripts/stack.py status
 	@uv run python scripts/demo.py
 	@printf '%s\n' '' 'Try next:' \
-		'  open http://127.0.0.1:8000/docs   # the gateway API (token: POST /api/v1/token, user demo)' \
+		'  open http://127.0.0.1:8000/docs   # the gateway API (token: POST /api/v1/token, user demo-ai)' \
 		'  make status   # the stack again' \
 		'  make down     # stop everything'
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import os
 import shutil
 import signal
@@ -89,6 +90,18 @@ def database_url() -> str:
 LOCAL_DEFAULTS = {
     # the test carrier's fictional numbers may be called at any hour (calling hours apply to all others)
     "DIALER_CALLING_HOURS_EXEMPT_PREFIXES": "+120255501",
+    # the demo books a meeting whatever the day: the local calendar is open every day, New York time
+    "AI_AGENT_CALENDARS": json.dumps(
+        [
+            {
+                "name": "default",
+                "time_zone": "America/New_York",
+                "working_hours": {
+                    day: ["08:00-20:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                },
+            }
+        ]
+    ),
 }
 
 

@@ -66,7 +66,7 @@ async def test_a_person_who_wants_a_meeting_gets_one_tomorrow_at_ten(
     call_id = await place(ai_stack, auth, "+12025550110")
     call = await ended_call(ai_stack, auth, call_id)
     turns = await transcript(ai_stack, auth, call_id)
-    assert call["outcome"] == "meeting_booked", turns
+    assert call["outcome"] == "meeting_booked", [(turn["speaker"], turn["text"]) for turn in turns]
     assert call["summary"] and "meeting booked" in call["summary"].lower()
 
     meetings = (
@@ -92,6 +92,17 @@ async def test_a_person_who_opts_out_is_never_called_again(ai_stack: Stack) -> N
     again = await ai_stack.gateway.post("/api/v1/calls", headers=auth, json={"to": "+12025550111"})
     assert again.status_code == 422, again.text
     assert again.json()["rule"] == "do_not_call"
+
+
+async def test_a_person_who_presses_nine_is_opted_out_at_once(ai_stack: Stack) -> None:
+    auth = await ai_stack.token("key", SCOPES)
+    call_id = await place(ai_stack, auth, "+12025550114")
+    call = await ended_call(ai_stack, auth, call_id)
+    turns = await transcript(ai_stack, auth, call_id)
+    assert call["outcome"] == "opted_out", turns
+    assert "[pressed 9]" in said(turns, "person") and "not be called again" in said(turns, "agent")
+    again = await ai_stack.gateway.post("/api/v1/calls", headers=auth, json={"to": "+12025550114"})
+    assert again.status_code == 422, again.text
 
 
 async def test_a_person_who_is_busy_gets_a_call_back_tomorrow_afternoon(ai_stack: Stack) -> None:

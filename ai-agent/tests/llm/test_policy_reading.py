@@ -24,6 +24,7 @@ HOURS = (dt.time(8), dt.time(21))
     [
         ("Tomorrow at ten a m works for me.", TOMORROW, dt.time(10)),
         ("tomorrow at 10 a.m. works for me", TOMORROW, dt.time(10)),
+        ("Tomorrow, the 10M works for me.", TOMORROW, dt.time(10)),  # speech to text lost the "a"
         ("Tomorrow at 10am.", TOMORROW, dt.time(10)),
         ("TOMORROW AT TEN A.M.", TOMORROW, dt.time(10)),
         ("tomorrow at ten a. m.", TOMORROW, dt.time(10)),

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from dialplane.app import create_service_app
-from dialplane.calls import CALLS_STREAM
+from dialplane.calls import CALLS_STREAM, CONVERSATIONS_STREAM
 from dialplane.runners import running
 from gateway import agent
 from gateway.api_keys import api as api_keys_api
@@ -43,7 +43,7 @@ def create_app(
     @asynccontextmanager
     async def gateway_resources(app: FastAPI) -> AsyncIterator[None]:
         app.state.rate_limiter = RateLimiter(clock)
-        live_events = app.state.event_stream.live([CALLS_STREAM])
+        live_events = app.state.event_stream.live([CALLS_STREAM, CONVERSATIONS_STREAM])
         app.state.live_events = live_events
         async with (
             _internal_client(settings, settings.dialer_url, dialer_transport) as dialer,

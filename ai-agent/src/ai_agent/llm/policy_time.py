@@ -69,6 +69,7 @@ def normalize(text: str) -> str:
     t = re.sub(r"[,!?;:\"](?!\d)", " ", t)
     t = _digits(t)
     t = re.sub(r"(\d)\s*([ap])\s*\.?\s*m\b\.?", r"\1 \2m", t)
+    t = re.sub(r"\b(\d{1,2})\s*m\b", r"\1 oclock", t)  # "10M": speech to text lost the a or p
     t = re.sub(r"\bo\s*'?\s*clock\b", "oclock", t)
     t = re.sub(r"\bafter noon\b", "afternoon", t)
     t = re.sub(r"\.(?=\s|$)", " ", t)

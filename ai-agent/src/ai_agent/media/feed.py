@@ -38,6 +38,11 @@ class AudioFeed:
         self.closed = frame is None
         return frame
 
+    def pressed_keys(self) -> list[str]:
+        """The keys pressed since the previous call, in order."""
+        keys, self._media.keys = self._media.keys, []
+        return keys
+
     async def close(self) -> None:
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -6,6 +6,7 @@ mode, ``slin16``) and hands the agent its URL. Over the WebSocket (subprotocol `
 * Asterisk sends ``MEDIA_START … format:slin16 optimal_frame_size:640 ptime:20`` first, then binary frames
   of the person's audio (signed 16-bit little-endian, 16 kHz, 20 ms), and text notices (``MEDIA_XOFF``,
   ``MEDIA_XON``, ``MEDIA_MARK_PROCESSED correlation_id:…``, ``QUEUE_DRAINED``, ``STATUS …``);
+* a key the person presses arrives as ``DTMF_END digit:9`` (collected in :attr:`MediaSocket.keys`);
 * the agent sends binary frames of its own speech, as fast as it has them: Asterisk queues and paces them
   (20 ms each) — so the event loop's jitter never reaches the caller — and ``FLUSH_MEDIA`` drops what is
   queued (barge-in), ``MARK_MEDIA correlation_id:X`` asks to be told when playback reaches that point, and
@@ -73,6 +74,7 @@ class MediaSocket:
         self._marks: dict[str, asyncio.Event] = {}
         self._pending = b""
         self.closed = False
+        self.keys: list[str] = []  # digits pressed and not yet taken
 
     @classmethod
     async def connect(cls, url: str, *, open_timeout: float = 5.0) -> MediaSocket:
@@ -120,6 +122,8 @@ class MediaSocket:
             mark = self._marks.pop(notice.fields.get("correlation_id", ""), None)
             if mark is not None:
                 mark.set()
+        elif notice.name == "DTMF_END" and notice.fields.get("digit"):
+            self.keys.append(notice.fields["digit"])
         elif notice.name not in ("QUEUE_DRAINED", "STATUS"):
             log.debug("media_notice", notice=notice.name)
 

@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 
 AFTER_HANGUP_SECONDS = 10.0  # to finish the last turn once the person has hung up
 REPROMPT_LINE = "Are you still there?"
+OPTED_OUT_LINE = "Understood. You will not be called again. Goodbye."
 SILENCE_GOODBYE_LINE = "It seems I've lost you. I'll try again another time. Goodbye."
 TIME_UP_LINE = "I'm afraid we're out of time for this call. Thank you, and goodbye."
 
@@ -47,6 +48,7 @@ class ConversationSettings:
     reprompts: int = 1
     max_duration_seconds: float = 600.0
     max_tool_rounds: int = 6
+    opt_out_key: str = "9"
 
 
 class TurnSink(Protocol):
@@ -80,7 +82,9 @@ class Conversation:
         messages: Sequence[Message],
         settings: ConversationSettings,
         hang_up: Callable[[], Awaitable[None]],
+        opt_out: Callable[[], Awaitable[object]],
     ) -> None:
+        self._opt_out = opt_out
         self._feed, self._detector, self._stt, self._speaker = feed, detector, stt, speaker
         self._responder, self.decisions, self._sink = responder, decisions, sink
         self.messages = list(messages)
@@ -109,8 +113,25 @@ class Conversation:
                     await self._hung_up()
                     break
                 await self._hear(frame)
+                for key in self._feed.pressed_keys():
+                    await self._pressed(key)
         finally:
             await self._stop()
+
+    async def _pressed(self, key: str) -> None:
+        """A key: the opt-out key ends the call at once, whatever was going on (no model involved)."""
+        log.info("key_pressed", key=key)
+        if key != self._settings.opt_out_key or self.decisions.opted_out:
+            return
+        self._cancel_timer()
+        if self._agent is not None and not self._agent.done():
+            self._agent.cancel()
+            await self._speaker.interrupt()
+        await self._sink.person(f"[pressed {key}]", time.monotonic(), time.monotonic())
+        self.messages.append(Message(role="user", content=f"[pressed {key}: opt out]"))
+        await self._opt_out()
+        self.decisions.outcome, self.decisions.reason = "opted_out", f"pressed {key}"
+        await self._end_with(OPTED_OUT_LINE, "opted_out")
 
     async def _hung_up(self) -> None:
         """The person hung up. What they said last still counts ("do not call me again. Goodbye"): it is

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_agent.calendar import Calendar
 from ai_agent.conversations import repository as conversations
 from ai_agent.llm.policy_tools import OPT_OUT, TOOLS
-from ai_agent.llm.types import LanguageModel, Message
+from ai_agent.llm.types import LanguageModel, Message, ToolCall
 from ai_agent.media.feed import AudioFeed
 from ai_agent.media.socket import MediaError, MediaSocket
 from ai_agent.profiles import repository as profiles
@@ -33,6 +33,7 @@ from ai_agent.session.conversation import Conversation, ConversationSettings
 from ai_agent.session.outcome import outcome_of, summary_of
 from ai_agent.session.responding import Responder, TurnTimes
 from ai_agent.session.setup import CallFacts
+from ai_agent.session.sink import TurnStore
 from ai_agent.session.speaking import Speaker
 from ai_agent.session.tools import Decisions, ToolContext, ToolRunner
 from ai_agent.session.vad import SileroVoiceActivity, TurnDetector, TurnSettings
@@ -172,7 +173,7 @@ class CallRunner:
             if heard != "hangup":
                 started = time.monotonic()
                 await leave_message(speaker, message)
-                await _Sink(self._p.sessions, facts.call_id).agent(
+                await TurnStore(self._p.sessions, self._p.stream, facts.call_id).agent(
                     message, started, time.monotonic(), interrupted=False, times=TurnTimes(), timings={}
                 )
         await self._hang_up(request.call_id)
@@ -205,10 +206,13 @@ class CallRunner:
             speaker=speaker,
             responder=responder,
             decisions=tools.decisions,
-            sink=_Sink(self._p.sessions, facts.call_id),
+            sink=TurnStore(self._p.sessions, self._p.stream, facts.call_id),
             messages=[Message(role="system", content=system)],
             settings=self._p.conversation,
             hang_up=lambda: self._hang_up(request.call_id),
+            opt_out=lambda: tools.run(
+                ToolCall(id="key", name=OPT_OUT, arguments={"reason": "pressed the key"})
+            ),
         )
         try:
             await conversation.run()
@@ -271,53 +275,3 @@ class CallRunner:
 
 def feed_rate(request: ConverseRequest) -> int:
     return 16000 if request.media_format == "slin16" else 8000
-
-
-class _Sink:
-    """Turns into ``conversation_turns`` as they happen (a short transaction each). Times are monotonic
-    seconds; stored as wall-clock times."""
-
-    def __init__(self, sessions: SessionFactory, call_id: str) -> None:
-        self._sessions, self._call_id = sessions, uuid.UUID(call_id)
-
-    async def person(self, text: str, started: float, ended: float) -> None:
-        async with transaction(self._sessions) as session:
-            await conversations.add_turn(
-                session,
-                self._call_id,
-                speaker="person",
-                text=text,
-                started_at=_wall(started),
-                ended_at=_wall(ended),
-            )
-        log.info("conversation_turn", speaker="person", words=len(text.split()))
-
-    async def agent(
-        self,
-        text: str,
-        started: float,
-        ended: float,
-        *,
-        interrupted: bool,
-        times: TurnTimes,
-        timings: dict[str, float],
-    ) -> None:
-        if not text and not times.tool_calls:
-            return
-        async with transaction(self._sessions) as session:
-            await conversations.add_turn(
-                session,
-                self._call_id,
-                speaker="agent",
-                text=text,
-                started_at=_wall(started),
-                ended_at=_wall(ended),
-                interrupted=interrupted,
-                tool_calls=times.tool_calls,
-                timings=timings,
-            )
-        log.info("conversation_turn", speaker="agent", interrupted=interrupted, **timings)
-
-
-def _wall(monotonic: float) -> dt.datetime:
-    return dt.datetime.now(dt.UTC) - dt.timedelta(seconds=time.monotonic() - monotonic)

@@ -71,6 +71,7 @@ async def conversation_engine(app: FastAPI, settings: Settings) -> AsyncIterator
                 silence_seconds=engine.silence_seconds,
                 reprompts=engine.reprompts,
                 max_duration_seconds=engine.max_duration_seconds,
+                opt_out_key=engine.opt_out_key,
             ),
             turns=TurnSettings(
                 threshold=engine.vad_threshold,

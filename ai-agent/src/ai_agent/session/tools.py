@@ -122,7 +122,8 @@ class ToolRunner:
             )
         except SlotUnavailableError as exc:
             return {"error": str(exc), "reason": exc.reason.value}
-        self.decisions.meeting_id, self.decisions.meeting_start = meeting.id, meeting.start
+        self.decisions.meeting_id = meeting.id
+        self.decisions.meeting_start = meeting.start.astimezone(self._zone)
         self.decisions.attendee_email = email
         return {
             "meeting_id": meeting.id,

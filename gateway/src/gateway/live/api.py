@@ -1,5 +1,7 @@
 """``GET /api/v1/events``: call events as server-sent events, live (for dashboards and clients that do not
-want webhooks). Each event is one SSE message: ``id`` the event id, ``event`` its type (``call.answered``),
+want webhooks): the status changes (``call.answered``…) and the AI agent's conversation as it happens
+(``conversation.turn`` with speaker and text, ``conversation.ended`` with the outcome). Each event is one
+SSE message: ``id`` the event id, ``event`` its type,
 ``data`` JSON ``{"id", "type", "call_id", "at", "data"}``. A comment line is sent every
 ``sse_heartbeat_seconds`` so proxies keep the connection open. Nothing is replayed: a client sees what
 happens while it is connected; a client too slow to keep up is disconnected (and may reconnect).
