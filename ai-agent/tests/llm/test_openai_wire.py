@@ -13,13 +13,12 @@ from ai_agent.llm.openai_wire import (
     ChunkDecoder,
     ProtocolError,
     decode_completion,
-    error_text,
     parse_arguments,
-    parse_retry_after,
 )
 from ai_agent.llm.sse import sse_data
 from ai_agent.llm.testing_script import split
 from ai_agent.llm.types import Done, TextDelta, ToolCallsReady
+from ai_agent.providers.http import error_text, parse_retry_after
 
 
 async def _lines(*lines: str) -> AsyncIterator[str]:

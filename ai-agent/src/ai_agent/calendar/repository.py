@@ -17,7 +17,7 @@ from ai_agent.calendar.rules import Busy
 OVERLAP_CONSTRAINT = "meetings_no_overlap"
 EXCLUSION_VIOLATION = "23P01"
 
-_COLUMNS = (
+MEETING_COLUMNS = (
     "id, calendar, start_at, end_at, status, attendee_name, attendee_email, attendee_phone, title,"
     " description, link, call_id, time_zone, created_at"
 )
@@ -40,7 +40,8 @@ class NewMeeting:
     time_zone: str
 
 
-def _meeting(row: Any) -> Meeting:
+def meeting_from_row(row: Any) -> Meeting:
+    """A :class:`Meeting` from a row of :data:`MEETING_COLUMNS`."""
     values = row._mapping
     return Meeting(
         id=str(values["id"]),
@@ -72,7 +73,7 @@ async def insert(session: AsyncSession, new: NewMeeting) -> Meeting:
                               attendee_email, attendee_phone, title, description, link, call_id, time_zone)
         VALUES (:id, :calendar, :start, :end, :blocked_until, 'scheduled', :name, :email, :phone, :title,
                 :description, :link, :call_id, :time_zone)
-        RETURNING {_COLUMNS}
+        RETURNING {MEETING_COLUMNS}
         """
     )
     values = {
@@ -81,25 +82,25 @@ async def insert(session: AsyncSession, new: NewMeeting) -> Meeting:
         "phone": new.attendee.phone, "title": new.title, "description": new.description,
         "link": new.link, "call_id": new.call_id, "time_zone": new.time_zone,
     }  # fmt: skip
-    return _meeting((await session.execute(query, values)).one())
+    return meeting_from_row((await session.execute(query, values)).one())
 
 
 async def get(
     session: AsyncSession, calendar: str, meeting_id: uuid.UUID, *, lock: bool = False
 ) -> Meeting | None:
     suffix = " FOR UPDATE" if lock else ""
-    query = text(f"SELECT {_COLUMNS} FROM meetings WHERE id = :id AND calendar = :calendar{suffix}")
+    query = text(f"SELECT {MEETING_COLUMNS} FROM meetings WHERE id = :id AND calendar = :calendar{suffix}")
     row = (await session.execute(query, {"id": meeting_id, "calendar": calendar})).one_or_none()
-    return None if row is None else _meeting(row)
+    return None if row is None else meeting_from_row(row)
 
 
 async def set_status(session: AsyncSession, meeting_id: uuid.UUID, status: MeetingStatus) -> Meeting:
     """Set the status (the caller checked the transition, holding the row's lock)."""
     query = text(
         f"UPDATE meetings SET status = :status, updated_at = clock_timestamp() WHERE id = :id"
-        f" RETURNING {_COLUMNS}"
+        f" RETURNING {MEETING_COLUMNS}"
     )
-    return _meeting((await session.execute(query, {"id": meeting_id, "status": status.value})).one())
+    return meeting_from_row((await session.execute(query, {"id": meeting_id, "status": status.value})).one())
 
 
 async def busy(session: AsyncSession, calendar: str, start: dt.datetime, end: dt.datetime) -> list[Busy]:
@@ -121,30 +122,30 @@ async def between(
 ) -> list[Meeting]:
     """Meetings of any status starting in ``[start, end)``, by start."""
     query = text(
-        f"SELECT {_COLUMNS} FROM meetings WHERE calendar = :calendar AND start_at >= :start"
+        f"SELECT {MEETING_COLUMNS} FROM meetings WHERE calendar = :calendar AND start_at >= :start"
         " AND start_at < :end ORDER BY start_at, id"
     )
     rows = (await session.execute(query, {"calendar": calendar, "start": start, "end": end})).all()
-    return [_meeting(row) for row in rows]
+    return [meeting_from_row(row) for row in rows]
 
 
 async def for_call(session: AsyncSession, calendar: str, call_id: str) -> list[Meeting]:
     """Meetings of any status booked during the call, by start."""
     query = text(
-        f"SELECT {_COLUMNS} FROM meetings WHERE call_id = :call_id AND calendar = :calendar"
+        f"SELECT {MEETING_COLUMNS} FROM meetings WHERE call_id = :call_id AND calendar = :calendar"
         " ORDER BY start_at, id"
     )
     rows = (await session.execute(query, {"calendar": calendar, "call_id": call_id})).all()
-    return [_meeting(row) for row in rows]
+    return [meeting_from_row(row) for row in rows]
 
 
 async def set_link(session: AsyncSession, meeting_id: uuid.UUID, link: str) -> Meeting:
     """Store the meeting's link (made after the insert: a video service may be slow or fail)."""
     query = text(
         "UPDATE meetings SET link = :link, updated_at = clock_timestamp() WHERE id = :id"
-        f" RETURNING {_COLUMNS}"
+        f" RETURNING {MEETING_COLUMNS}"
     )
-    return _meeting((await session.execute(query, {"id": meeting_id, "link": link})).one())
+    return meeting_from_row((await session.execute(query, {"id": meeting_id, "link": link})).one())
 
 
 async def delete(session: AsyncSession, meeting_id: uuid.UUID) -> None:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -31,14 +29,7 @@ import httpx
 import structlog
 
 from ai_agent.llm.metrics import LLM_FIRST_TOKEN, LLM_REQUESTS, LLM_RETRIES
-from ai_agent.llm.openai_wire import (
-    ChunkDecoder,
-    ProtocolError,
-    decode_completion,
-    encode_request,
-    error_text,
-    parse_retry_after,
-)
+from ai_agent.llm.openai_wire import ChunkDecoder, ProtocolError, decode_completion, encode_request
 from ai_agent.llm.sse import sse_data
 from ai_agent.llm.types import (
     Done,
@@ -49,40 +40,38 @@ from ai_agent.llm.types import (
     Message,
     ToolSpec,
 )
+from ai_agent.providers.http import (
+    AttemptFailed,
+    Exchange,
+    Retries,
+    RetryPolicy,
+    describe,
+    error_text,
+    next_within,
+    send_streaming,
+)
 
 log = structlog.get_logger(__name__)
 
-_RETRYABLE = frozenset({"rate_limited", "server_error", "connection_error", "timeout", "broken_stream"})
 
-
-class _AttemptFailed(Exception):
-    """One attempt failed; ``reason`` is the metric label and decides retrying and the error raised."""
-
-    def __init__(self, reason: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.retry_after = retry_after
-
-    def error(self, suffix: str) -> LlmError:
-        text = f"{self.message} ({suffix})"
-        if self.reason == "rate_limited":
-            return LlmRateLimitedError(text, self.retry_after)
-        if self.reason == "timeout":
-            return LlmTimeoutError(text)
-        return LlmError(text)
+def _llm_error(failure: AttemptFailed, text: str) -> LlmError:
+    if failure.reason == "rate_limited":
+        return LlmRateLimitedError(text, failure.retry_after)
+    if failure.reason == "timeout":
+        return LlmTimeoutError(text)
+    return LlmError(text)
 
 
 @dataclass(slots=True)
-class _Turn:
-    """One call of :meth:`OpenAIChatModel.stream`; times are the event loop's clock."""
+class _Turn(Exchange):
+    """One call of :meth:`OpenAIChatModel.stream`; the first event must reach the caller by ``deadline``."""
 
-    started: float
-    deadline: float  # the first event must reach the caller by then
-    attempt: int = 1
-    yielded: bool = False
     first_token_seen: bool = False
-    outcome: str = "cancelled"  # unless the answer completes or fails
+    ended: str = "cancelled"  # unless the answer completes, or an unexpected error ends it
+
+    @property
+    def outcome(self) -> str:
+        return self.failure.reason if self.failure is not None else self.ended
 
 
 class OpenAIChatModel:
@@ -114,9 +103,15 @@ class OpenAIChatModel:
         self.first_token_timeout = first_token_timeout
         self.total_timeout = total_timeout
         self.idle_timeout = idle_timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
+        self._retries = Retries(
+            kind="llm",
+            provider=provider,
+            policy=RetryPolicy(max_retries, backoff_base, backoff_cap),
+            counter=LLM_RETRIES,
+            error=_llm_error,
+            log=log,
+            log_fields={"model": model},
+        )
         self._client = client
         self._url = f"{base_url.rstrip('/')}/chat/completions" if base_url else "chat/completions"
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -126,23 +121,21 @@ class OpenAIChatModel:
         self, messages: Sequence[Message], tools: Sequence[ToolSpec]
     ) -> AsyncGenerator[LlmEvent, None]:
         body = encode_request(self.model, messages, tools, self._options)
-        now = asyncio.get_running_loop().time()
-        turn = _Turn(started=now, deadline=now + self.total_timeout)
+        turn = _Turn.starting(self.total_timeout)
         try:
-            async with aclosing(self._answer(turn, body)) as events:
+            async with aclosing(self._retries.stream(turn, lambda: self._attempt(turn, body))) as events:
                 async for event in events:
-                    turn.yielded = True
                     if isinstance(event, Done):
                         self._answered(turn, event)
                     yield event
         except Exception:
-            turn.outcome = "error" if turn.outcome == "cancelled" else turn.outcome  # not an LlmError: a bug
+            turn.ended = "error" if turn.ended == "cancelled" else turn.ended  # not an LlmError: a bug
             raise
         finally:
             LLM_REQUESTS.labels(self.provider, turn.outcome).inc()
 
     def _answered(self, turn: _Turn, done: Done) -> None:
-        turn.outcome = "ok"
+        turn.ended = "ok"
         log.debug(
             "llm.answered",
             provider=self.provider,
@@ -152,58 +145,7 @@ class OpenAIChatModel:
             seconds=round(asyncio.get_running_loop().time() - turn.started, 3),
         )
 
-    # --- attempts and retries -------------------------------------------------------------------------
-
-    async def _answer(self, turn: _Turn, body: dict[str, Any]) -> AsyncGenerator[LlmEvent, None]:
-        while True:
-            try:
-                async with aclosing(self._attempt(turn, body)) as events:
-                    async for event in events:
-                        yield event
-                return
-            except _AttemptFailed as failure:
-                delay = self._retry_delay(turn, failure)
-                if delay is None:
-                    turn.outcome = failure.reason
-                    raise self._give_up(turn, failure) from failure.__cause__
-                self._count_retry(turn, failure, delay)
-                await asyncio.sleep(delay)
-                turn.attempt += 1
-
-    def _retry_delay(self, turn: _Turn, failure: _AttemptFailed) -> float | None:
-        """How long to wait before the next attempt, or ``None`` for no next attempt."""
-        if turn.yielded or failure.reason not in _RETRYABLE or turn.attempt > self.max_retries:
-            return None
-        exponential = min(self.backoff_cap, self.backoff_base * 2 ** (turn.attempt - 1))
-        delay = (
-            failure.retry_after if failure.retry_after is not None else exponential * random.uniform(0.5, 1)
-        )
-        if asyncio.get_running_loop().time() + delay >= turn.deadline:
-            return None
-        return delay
-
-    def _count_retry(self, turn: _Turn, failure: _AttemptFailed, delay: float) -> None:
-        LLM_RETRIES.labels(self.provider, failure.reason).inc()
-        log.warning(
-            "llm.retrying",
-            provider=self.provider,
-            model=self.model,
-            attempt=turn.attempt,
-            reason=failure.reason,
-            error=failure.message,
-            delay_seconds=round(delay, 3),
-        )
-
-    def _give_up(self, turn: _Turn, failure: _AttemptFailed) -> LlmError:
-        if turn.yielded:
-            suffix = "not retried: part of the answer was already delivered"
-        else:
-            suffix = f"{turn.attempt} attempt{'s' if turn.attempt > 1 else ''}"
-        error = failure.error(suffix)
-        log.warning(
-            "llm.failed", provider=self.provider, model=self.model, reason=failure.reason, error=str(error)
-        )
-        return error
+    # --- one attempt ----------------------------------------------------------------------------------------
 
     async def _attempt(self, turn: _Turn, body: dict[str, Any]) -> AsyncGenerator[LlmEvent, None]:
         first_token_by = min(asyncio.get_running_loop().time() + self.first_token_timeout, turn.deadline)
@@ -226,32 +168,13 @@ class OpenAIChatModel:
         request = self._client.build_request(
             "POST", self._url, json=body, headers=self._headers, timeout=None
         )
-        try:
-            async with asyncio.timeout_at(first_token_by):
-                response = await self._client.send(request, stream=True)
-                if response.is_success:
-                    return response
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-        except TimeoutError as exc:
-            raise self._first_token_timeout() from exc
-        except httpx.HTTPError as exc:
-            raise _AttemptFailed(
-                "connection_error", f"could not reach {_safe_url(request.url)}: {_describe(exc)}"
-            ) from exc
-        raise self._status_failure(response)
-
-    def _status_failure(self, response: httpx.Response) -> _AttemptFailed:
-        status = response.status_code
-        message = f"{self.provider} answered {status}: {error_text(_body(response))}"
-        retry_after = parse_retry_after(response.headers, time.time())
-        if status == 429:
-            return _AttemptFailed("rate_limited", f"rate limited: {message}", retry_after)
-        if status >= 500 or status == 408:
-            return _AttemptFailed("server_error", message, retry_after)
-        return _AttemptFailed("client_error", message)
+        return await send_streaming(
+            self._client,
+            request,
+            provider=self.provider,
+            until=first_token_by,
+            late=self._first_token_timeout,
+        )
 
     async def _read_completion(
         self, turn: _Turn, response: httpx.Response, first_token_by: float
@@ -264,9 +187,9 @@ class OpenAIChatModel:
         except TimeoutError as exc:
             raise self._first_token_timeout() from exc
         except httpx.HTTPError as exc:
-            raise _AttemptFailed("broken_stream", f"the answer broke off: {_describe(exc)}") from exc
+            raise AttemptFailed("broken_stream", f"the answer broke off: {describe(exc)}") from exc
         except (ValueError, ProtocolError) as exc:
-            raise _AttemptFailed("bad_response", f"unreadable answer from {self.provider}: {exc}") from exc
+            raise AttemptFailed("bad_response", f"unreadable answer from {self.provider}: {exc}") from exc
         self._first_token(turn)
         return events
 
@@ -285,42 +208,36 @@ class OpenAIChatModel:
                 if decoder.started:
                     self._first_token(turn)
         if data is None and decoder.finish_reason is None:
-            raise _AttemptFailed("broken_stream", "the stream ended before the answer was complete")
+            raise AttemptFailed("broken_stream", "the stream ended before the answer was complete")
         for event in decoder.finish():
             yield event
 
     async def _next_data(self, payloads: AsyncIterator[str], until: float, started: bool) -> str | None:
         """The next event's data, ``None`` at the end of the stream."""
-        try:
-            async with asyncio.timeout_at(until):
-                return await anext(payloads, None)
-        except TimeoutError as exc:
-            if not started:
-                raise self._first_token_timeout() from exc
-            raise _AttemptFailed("timeout", f"the answer stalled for {self.idle_timeout:g} s") from exc
-        except httpx.HTTPError as exc:
-            raise _AttemptFailed("broken_stream", f"the stream broke off: {_describe(exc)}") from exc
+        late = self._stalled if started else self._first_token_timeout
+        return await next_within(payloads, until, late, "the stream broke off")
 
     def _decode(self, decoder: ChunkDecoder, data: str) -> list[LlmEvent]:
         try:
             chunk = json.loads(data)
             if isinstance(chunk, dict) and chunk.get("error"):
-                raise _AttemptFailed(
-                    "server_error", f"{self.provider} reported an error: {error_text(chunk)}"
-                )
+                raise AttemptFailed("server_error", f"{self.provider} reported an error: {error_text(chunk)}")
             return decoder.feed(chunk)
         except (ValueError, ProtocolError) as exc:
-            raise _AttemptFailed("bad_response", f"unreadable chunk from {self.provider}: {exc}") from exc
+            raise AttemptFailed("bad_response", f"unreadable chunk from {self.provider}: {exc}") from exc
 
     # --- small helpers ----------------------------------------------------------------------------------
 
     def _idle_deadline(self) -> float:
         return asyncio.get_running_loop().time() + self.idle_timeout
 
-    def _first_token_timeout(self) -> _AttemptFailed:
-        return _AttemptFailed(
+    def _first_token_timeout(self) -> AttemptFailed:
+        return AttemptFailed(
             "timeout", f"no answer from {self.provider} within {self.first_token_timeout:g} s"
         )
+
+    def _stalled(self) -> AttemptFailed:
+        return AttemptFailed("timeout", f"the answer stalled for {self.idle_timeout:g} s")
 
     def _first_token(self, turn: _Turn) -> None:
         if not turn.first_token_seen:
@@ -337,19 +254,3 @@ def _options(
     if max_tokens is not None:
         options["max_tokens"] = max_tokens
     return {**options, **(extra or {})}
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
-
-
-def _safe_url(url: httpx.URL) -> str:
-    """The URL without user info or query string, either of which may hold a key."""
-    return str(url.copy_with(query=None, fragment=None, userinfo=b""))
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

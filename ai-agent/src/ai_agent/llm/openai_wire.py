@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ai_agent.llm.types import Done, LlmEvent, Message, TextDelta, ToolCall, ToolCallsReady, ToolSpec
+from ai_agent.providers.http import error_text
 
 # --- requests ---------------------------------------------------------------------------------------------
 
@@ -183,39 +182,3 @@ def _choices(body: Any) -> list[dict[str, Any]]:
     if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
         raise ProtocolError("the answer's choices are not a list of objects")
     return choices
-
-
-# --- errors -----------------------------------------------------------------------------------------------
-
-
-def error_text(body: Any, limit: int = 300) -> str:
-    """The server's own error message from an error body (OpenAI's ``{"error": {"message": …}}``, a plain
-    ``{"error": "…"}``, FastAPI's ``{"detail": …}``, or any text), shortened to ``limit`` characters."""
-    if isinstance(body, dict):
-        error = body.get("error", body.get("detail", body.get("message")))
-        if isinstance(error, dict) and error.get("message"):
-            error = error["message"]
-        text = error if isinstance(error, str) else json.dumps(body, ensure_ascii=False)
-    else:
-        text = str(body)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` (OpenAI) or ``Retry-After`` (seconds or an HTTP date);
-    ``now`` is the Unix time. ``None`` when absent or unreadable."""
-    try:
-        if "retry-after-ms" in headers:
-            return max(0.0, float(headers["retry-after-ms"]) / 1000)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        if value.strip().replace(".", "", 1).isdigit():
-            return float(value)
-        when = parsedate_to_datetime(value)
-        if when.tzinfo is None:  # "-0000": UTC as well
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, when.timestamp() - now)
-    except (ValueError, TypeError, OverflowError):
-        return None

@@ -18,17 +18,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Send
 
 from ai_agent.llm.testing_script import (
     Answer,
@@ -44,7 +42,13 @@ from ai_agent.llm.testing_script import (
     tool_call,
     tool_calls,
 )
-from dialplane.testing.http import serving
+from ai_agent.providers.testing import (
+    PlayedReply,
+    ScriptedServer,
+    openai_error,
+    send_whole,
+    serving_scripted,
+)
 
 __all__ = [
     "Answer",
@@ -82,109 +86,54 @@ class ReceivedRequest:
         return self.headers.get("authorization")
 
 
-class ChatServer:
+class ChatServer(ScriptedServer[Reply, ReceivedRequest]):
     """Answers with the scripted replies in turn, then with ``otherwise`` (a 400 naming the problem if that
     is ``None``). ``validate=False`` accepts requests that break the protocol's rules."""
 
     def __init__(self, *, validate: bool = True) -> None:
+        super().__init__()
         self.validate = validate
-        self.base_url = ""
-        self.requests: list[ReceivedRequest] = []
-        self.otherwise: Reply | None = None
         self.app = Starlette(routes=[Route("/v1/chat/completions", self._handle, methods=["POST"])])
-        self._replies: deque[Reply] = deque()
-        self._closing = asyncio.Event()
-
-    @property
-    def api_base(self) -> str:
-        """The base URL a client uses (``…/v1``)."""
-        return f"{self.base_url}/v1"
-
-    def script(self, *replies: Reply) -> None:
-        self._replies.extend(replies)
-
-    @property
-    def pending(self) -> int:
-        """Scripted replies not yet used."""
-        return len(self._replies)
-
-    def reset(self) -> None:
-        """Forget the script, ``otherwise`` and the requests received (a server shared between tests)."""
-        self._replies.clear()
-        self.requests.clear()
-        self.otherwise = None
-
-    def close(self) -> None:
-        """End the answers still waiting or streaming (when the server stops)."""
-        self._closing.set()
 
     async def _handle(self, request: Request) -> Response:
         try:
             body = json.loads(await request.body())
         except ValueError:
-            return _error(400, "We could not parse the JSON body of your request.")
+            return openai_error(400, "We could not parse the JSON body of your request.")
         if not isinstance(body, dict):
-            return _error(400, "The request body must be a JSON object.")
+            return openai_error(400, "The request body must be a JSON object.")
         received = ReceivedRequest({k.lower(): v for k, v in request.headers.items()}, body, time.monotonic())
         self.requests.append(received)
         problems = protocol_problems(body) if self.validate else []
-        reply = self._replies.popleft() if self._replies else self.otherwise
+        reply = self.next_reply()
         if problems or reply is None:
             received.closed.set()
-            return _error(400, problems[0] if problems else "the test server has no scripted reply left")
+            return openai_error(
+                400, problems[0] if problems else "the test server has no scripted reply left"
+            )
         return _ScriptedResponse(reply, received, len(self.requests), self._closing)
 
 
-class _ScriptedResponse(Response):
-    """Plays one reply over raw ASGI, so that it can pause, notice a client going away, and break off."""
+class _ScriptedResponse(PlayedReply):
+    """Plays one reply (the ``number``-th request's answer)."""
 
     def __init__(self, reply: Reply, received: ReceivedRequest, number: int, closing: asyncio.Event) -> None:
-        super().__init__()
+        super().__init__(received, closing)
         self.reply = reply
-        self.received = received
+        self.request = received
         self.number = number
-        self.closing = closing
-        self.gone = asyncio.Event()  # the client disconnected, or the server is closing
-        self.complete = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watchers = [asyncio.create_task(self._watch(receive)), asyncio.create_task(self._watch_closing())]
-        try:
-            await self._play(send)
-            self.complete = True
-        finally:
-            for watcher in watchers:
-                watcher.cancel()
-            self.received.closed.set()
-
-    async def _watch(self, receive: Receive) -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        self.received.disconnected = not self.complete
-        self.gone.set()
-
-    async def _watch_closing(self) -> None:
-        await self.closing.wait()
-        self.gone.set()
-
-    async def _pause(self, seconds: float) -> bool:
-        """Wait ``seconds``; ``False`` if the client went away (or the server is closing) meanwhile."""
-        if seconds > 0:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.gone.wait(), seconds)
-        return not self.gone.is_set()
-
-    async def _play(self, send: Send) -> None:
+    async def play(self, send: Send) -> None:
         reply = self.reply
         if isinstance(reply, HttpError):
-            if await self._pause(reply.delay):
-                await _send_whole(send, reply.status, error_body(reply), "application/json", reply.headers)
+            if await self.pause(reply.delay):
+                await send_whole(send, reply.status, error_body(reply), "application/json", reply.headers)
             return
-        model = str(self.received.body.get("model", ""))
-        if reply.as_json or self.received.body.get("stream") is not True:
-            if await self._pause(reply.delay):
+        model = str(self.request.body.get("model", ""))
+        if reply.as_json or self.request.body.get("stream") is not True:
+            if await self.pause(reply.delay):
                 body = json.dumps(completion(reply, model, self.number)).encode()
-                await _send_whole(send, 200, body, "application/json")
+                await send_whole(send, 200, body, "application/json")
             return
         await self._stream(send, reply, model)
 
@@ -193,10 +142,10 @@ class _ScriptedResponse(Response):
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         events = [json.dumps(chunk) for chunk in stream_chunks(reply, model, self.number)]
         kept = events if reply.cut_after is None else events[: reply.cut_after + 1]
-        if not await self._pause(reply.delay):
+        if not await self.pause(reply.delay):
             return
         for index, event in enumerate(kept):
-            if index > 1 and not await self._pause(reply.chunk_delay):
+            if index > 1 and not await self.pause(reply.chunk_delay):
                 return
             await _send_event(send, event)
         if reply.cut_after is not None and reply.cut == "abort":
@@ -214,27 +163,6 @@ async def _send_event(send: Send, data: str) -> None:
     await send({"type": "http.response.body", "body": f"data: {data}\n\n".encode(), "more_body": True})
 
 
-async def _send_whole(
-    send: Send, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
-) -> None:
-    raw_headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    error = {"message": message, "type": "invalid_request_error", "param": None, "code": None}
-    return JSONResponse({"error": error}, status_code=status)
-
-
-@asynccontextmanager
-async def serving_chat_server(*, validate: bool = True) -> AsyncIterator[ChatServer]:
+def serving_chat_server(*, validate: bool = True) -> AbstractAsyncContextManager[ChatServer]:
     """A :class:`ChatServer` served by uvicorn on a free port of 127.0.0.1 for the block."""
-    server = ChatServer(validate=validate)
-    async with serving(server.app) as base_url:
-        server.base_url = base_url
-        try:
-            yield server
-        finally:
-            server.close()
+    return serving_scripted(ChatServer(validate=validate))

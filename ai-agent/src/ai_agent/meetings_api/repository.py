@@ -12,12 +12,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_agent.calendar import Attendee, Meeting, MeetingStatus
-
-_COLUMNS = (
-    "id, calendar, start_at, end_at, status, attendee_name, attendee_email, attendee_phone, title,"
-    " description, link, call_id, time_zone, created_at"
-)
+from ai_agent.calendar import Meeting
+from ai_agent.calendar.repository import MEETING_COLUMNS, meeting_from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,24 +24,6 @@ class MeetingFilter:
     call_id: str | None = None
     calendar: str | None = None
     after: tuple[dt.datetime, uuid.UUID] | None = None  # the cursor: strictly after this position
-
-
-def _meeting(row: Any) -> Meeting:
-    values = row._mapping
-    return Meeting(
-        id=str(values["id"]),
-        calendar=values["calendar"],
-        start=values["start_at"],
-        end=values["end_at"],
-        status=MeetingStatus(values["status"]),
-        attendee=Attendee(values["attendee_name"], values["attendee_email"], values["attendee_phone"]),
-        title=values["title"],
-        link=values["link"],
-        call_id=values["call_id"],
-        created_at=values["created_at"],
-        description=values["description"],
-        time_zone=values["time_zone"],
-    )
 
 
 _CONDITIONS = {
@@ -69,13 +47,13 @@ async def list_meetings(session: AsyncSession, where: MeetingFilter, limit: int)
         conditions.append("(start_at, id) > (:after_start, :after_id)")
         values.update(after_start=where.after[0], after_id=where.after[1])
     query = text(
-        f"SELECT {_COLUMNS} FROM meetings WHERE {' AND '.join(conditions) or 'true'}"
+        f"SELECT {MEETING_COLUMNS} FROM meetings WHERE {' AND '.join(conditions) or 'true'}"
         " ORDER BY start_at, id LIMIT :limit"
     )
-    return [_meeting(row) for row in (await session.execute(query, values)).all()]
+    return [meeting_from_row(row) for row in (await session.execute(query, values)).all()]
 
 
 async def get(session: AsyncSession, meeting_id: uuid.UUID) -> Meeting | None:
-    query = text(f"SELECT {_COLUMNS} FROM meetings WHERE id = :id")
+    query = text(f"SELECT {MEETING_COLUMNS} FROM meetings WHERE id = :id")
     row = (await session.execute(query, {"id": meeting_id})).one_or_none()
-    return None if row is None else _meeting(row)
+    return None if row is None else meeting_from_row(row)

@@ -20,7 +20,6 @@ failed attempts or when ``turn_timeout`` has passed; a 401 or 403 is not retried
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Mapping, Sequence
 from functools import partial
 
@@ -28,6 +27,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
+from ai_agent.providers.http import AttemptFailed, backoff_delay, describe
 from ai_agent.stt import deepgram_wire as wire
 from ai_agent.stt.audio import MIN_TURN_SECONDS, SAMPLE_WIDTH, base_language, seconds_of
 from ai_agent.stt.deepgram_link import Link
@@ -37,13 +37,6 @@ from ai_agent.stt.types import SttError, SttRateLimitedError, SttTimeoutError, T
 log = structlog.get_logger(__name__)
 
 RESEND_CHUNK_SECONDS = 0.1  # the turn's audio is sent again in pieces of this length after a reconnect
-
-
-class _ConnectFailed(Exception):
-    def __init__(self, reason: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason  # rate_limited, refused (not retried), connection_error
-        self.retry_after = retry_after
 
 
 class DeepgramStreaming:
@@ -109,7 +102,8 @@ class DeepgramStreaming:
         return session
 
     async def connect(self, url: str) -> ClientConnection:
-        """One connection attempt; raises :class:`_ConnectFailed`."""
+        """One connection attempt; raises :class:`AttemptFailed` (reason ``rate_limited``,
+        ``connection_error``, or ``refused``: not retried)."""
         try:
             return await connect(
                 url,
@@ -121,39 +115,33 @@ class DeepgramStreaming:
         except InvalidStatus as exc:
             raise _refusal(exc) from exc
         except InvalidURI as exc:
-            raise _ConnectFailed("refused", f"bad Deepgram URL: {exc}") from exc
+            raise AttemptFailed("refused", f"bad Deepgram URL: {exc}") from exc
         except (OSError, TimeoutError, WebSocketException) as exc:
-            raise _ConnectFailed("connection_error", f"could not reach Deepgram: {_describe(exc)}") from exc
+            raise AttemptFailed("connection_error", f"could not reach Deepgram: {describe(exc)}") from exc
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        return min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1)) * random.uniform(0.5, 1)
+        return backoff_delay(failures, self.backoff_base, self.backoff_cap, retry_after)
 
 
-def _refusal(exc: InvalidStatus) -> _ConnectFailed:
+def _refusal(exc: InvalidStatus) -> AttemptFailed:
     status = exc.response.status_code
     message = f"Deepgram refused the connection: HTTP {status}"
     if status == 429:
         retry_after = exc.response.headers.get("Retry-After")
         seconds = float(retry_after) if retry_after and retry_after.isdigit() else None
-        return _ConnectFailed("rate_limited", message, seconds)
+        return AttemptFailed("rate_limited", message, seconds)
     if status >= 500 or status == 408:
-        return _ConnectFailed("connection_error", message)
-    return _ConnectFailed("refused", message)  # 400 (bad parameters), 401, 403, …
+        return AttemptFailed("connection_error", message)
+    return AttemptFailed("refused", message)  # 400 (bad parameters), 401, 403, …
 
 
-def _no_link(attempts: int, failure: _ConnectFailed | None) -> SttError:
+def _no_link(attempts: int, failure: AttemptFailed | None) -> SttError:
     message = f"no connection to Deepgram ({attempts} attempts this turn)"
     if failure is None:
         return SttError(message)
     if failure.reason == "rate_limited":
         return SttRateLimitedError(f"{message}: {failure}", failure.retry_after)
     return SttError(f"{message}: {failure}")
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 class DeepgramSession:
@@ -271,13 +259,13 @@ class DeepgramSession:
                 raise SttError(str(failure)) from failure
         return self._link
 
-    async def _try_relink(self) -> _ConnectFailed | None:
+    async def _try_relink(self) -> AttemptFailed | None:
         """One connection attempt unless the backoff says wait; on success the turn's audio is sent."""
         if self._now() < self._retry_at:
             return None
         try:
             websocket = await self._engine.connect(self._url)
-        except _ConnectFailed as failure:
+        except AttemptFailed as failure:
             self._connect_failed(failure)
             return failure
         if self._link is not None:
@@ -289,7 +277,7 @@ class DeepgramSession:
         await self._resend_turn(self._link)
         return None
 
-    def _connect_failed(self, failure: _ConnectFailed) -> None:
+    def _connect_failed(self, failure: AttemptFailed) -> None:
         self._failures += 1
         delay = self._engine.backoff(self._failures, failure.retry_after)
         self._retry_at = self._now() + delay

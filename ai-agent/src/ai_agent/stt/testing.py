@@ -16,14 +16,12 @@ The Deepgram live-streaming server is in :mod:`ai_agent.stt.testing_deepgram` an
 
 from __future__ import annotations
 
-import asyncio
 import io
 import time
 import wave
-from collections import deque
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -31,6 +29,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ai_agent.providers.testing import (
+    HttpError,
+    ScriptedServer,
+    openai_error,
+    serving_scripted,
+    wait_unless,
+)
 from ai_agent.stt.testing_deepgram import (
     DeepgramServer,
     Finalized,
@@ -39,7 +44,6 @@ from ai_agent.stt.testing_deepgram import (
     finalized,
     serving_deepgram_server,
 )
-from dialplane.testing.http import serving
 
 __all__ = [
     "DeepgramServer",
@@ -82,14 +86,6 @@ class Transcribed:
     delay: float = 0.0  # seconds before answering
 
 
-@dataclass(frozen=True, slots=True)
-class HttpError:
-    status: int
-    message: str = "The server had an error while processing your request."
-    headers: Mapping[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
 TranscriptionReply = Transcribed | HttpError
 
 
@@ -127,44 +123,24 @@ class ReceivedUpload:
             return WavInfo(reader.getnchannels(), reader.getsampwidth(), reader.getframerate(), pcm)
 
 
-class TranscriptionServer:
+class TranscriptionServer(ScriptedServer[TranscriptionReply, ReceivedUpload]):
     """Answers with the scripted replies in turn, then with ``otherwise`` (a 400 if that is ``None``)."""
 
     def __init__(self) -> None:
-        self.base_url = ""
-        self.uploads: list[ReceivedUpload] = []
-        self.otherwise: TranscriptionReply | None = None
+        super().__init__()
         self.app = Starlette(routes=[Route("/v1/audio/transcriptions", self._handle, methods=["POST"])])
-        self._replies: deque[TranscriptionReply] = deque()
-        self._closing = asyncio.Event()
 
     @property
-    def api_base(self) -> str:
-        """The base URL a client uses (``…/v1``)."""
-        return f"{self.base_url}/v1"
-
-    def script(self, *replies: TranscriptionReply) -> None:
-        self._replies.extend(replies)
-
-    @property
-    def pending(self) -> int:
-        return len(self._replies)
-
-    def reset(self) -> None:
-        self._replies.clear()
-        self.uploads.clear()
-        self.otherwise = None
-
-    def close(self) -> None:
-        """End the replies still waiting (when the server stops)."""
-        self._closing.set()
+    def uploads(self) -> list[ReceivedUpload]:
+        """The requests received."""
+        return self.requests
 
     async def _handle(self, request: Request) -> JSONResponse:
         async with request.form() as form:
             upload = form.get("file")
             texts = {name: value for name, value in form.items() if isinstance(value, str)}
             if not isinstance(upload, UploadFile):
-                return _error(400, "you must provide a file")
+                return openai_error(400, "you must provide a file")
             received = ReceivedUpload(
                 {k.lower(): v for k, v in request.headers.items()},
                 texts,
@@ -173,20 +149,15 @@ class TranscriptionServer:
                 await upload.read(),
                 time.monotonic(),
             )
-        self.uploads.append(received)
+        self.requests.append(received)
         problem = _problem(received)
-        reply = self._replies.popleft() if self._replies else self.otherwise
+        reply = self.next_reply()
         if problem or reply is None:
-            return _error(400, problem or "the test server has no scripted reply left")
-        await self._pause(reply.delay)
+            return openai_error(400, problem or "the test server has no scripted reply left")
+        await wait_unless(self._closing, reply.delay)
         if isinstance(reply, HttpError):
-            return _error(reply.status, reply.message, reply.headers)
+            return openai_error(reply.status, reply.message, reply.headers)
         return JSONResponse({"text": reply.text})
-
-    async def _pause(self, seconds: float) -> None:
-        if seconds > 0:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
 
 
 def _problem(upload: ReceivedUpload) -> str | None:
@@ -205,18 +176,6 @@ def _problem(upload: ReceivedUpload) -> str | None:
     return None
 
 
-def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    error = {"message": message, "type": "invalid_request_error", "param": None, "code": None}
-    return JSONResponse({"error": error}, status_code=status, headers=dict(headers or {}))
-
-
-@asynccontextmanager
-async def serving_transcription_server() -> AsyncIterator[TranscriptionServer]:
+def serving_transcription_server() -> AbstractAsyncContextManager[TranscriptionServer]:
     """A :class:`TranscriptionServer` served by uvicorn on a free port of 127.0.0.1 for the block."""
-    server = TranscriptionServer()
-    async with serving(server.app) as base_url:
-        server.base_url = base_url
-        try:
-            yield server
-        finally:
-            server.close()
+    return serving_scripted(TranscriptionServer())

@@ -6,10 +6,11 @@ once per process (per directory and thread count): call :meth:`WhisperSpeechToTe
 lifespan to pay the loading and the slower first inference before the first call, otherwise the first turn
 pays them.
 
-A session buffers the turn's audio; :meth:`~WhisperSession.end_of_turn` converts it to 16 kHz float32
-(resampling with soxr when the call's rate differs) and decodes it greedily (beam 1, temperature 0, no
-fallback temperatures, no faster-whisper VAD since our VAD already cut the utterance, no conditioning on
-earlier text) in a worker thread. A semaphore shared by every session of one instance bounds the decodes
+A session (:class:`~ai_agent.stt.buffered.BufferedSession`) buffers the turn's audio; at the end of the
+turn :meth:`WhisperSpeechToText.transcribe` converts it to 16 kHz float32 (resampling with soxr when the
+call's rate differs) and decodes it greedily (beam 1, temperature 0, no fallback temperatures, no
+faster-whisper VAD since our VAD already cut the utterance, no conditioning on earlier text) in a worker
+thread. A semaphore shared by every session of one instance bounds the decodes
 running at once (``concurrency``); a cancelled turn keeps its slot until its thread has finished, so the
 bound holds on the CPU too.
 
@@ -31,15 +32,8 @@ from typing import Any, TypeVar
 import numpy as np
 import structlog
 
-from ai_agent.stt.audio import (
-    MIN_TURN_SECONDS,
-    FloatAudio,
-    base_language,
-    prompt_with,
-    seconds_of,
-    whisper_input,
-)
-from ai_agent.stt.metrics import TurnMetrics
+from ai_agent.stt.audio import FloatAudio, base_language, prompt_with, whisper_input
+from ai_agent.stt.buffered import BufferedSession
 from ai_agent.stt.types import SttError, Transcript
 
 log = structlog.get_logger(__name__)
@@ -107,10 +101,10 @@ class WhisperSpeechToText:
 
     async def open(
         self, *, sample_rate: int, language: str, vocabulary: Sequence[str] = ()
-    ) -> WhisperSession:
-        if sample_rate <= 0:
-            raise ValueError(f"sample_rate must be positive, got {sample_rate}")
-        return WhisperSession(self, sample_rate, language, prompt_with(self.initial_prompt, vocabulary))
+    ) -> BufferedSession:
+        """A session that buffers each turn's audio and transcribes it at the end of the turn."""
+        prompt = prompt_with(self.initial_prompt, vocabulary)
+        return BufferedSession(self.transcribe, self.provider, sample_rate, language, prompt)
 
     async def transcribe(
         self, pcm: bytes, sample_rate: int, language: str, prompt: str | None = None
@@ -155,38 +149,3 @@ def _confidence(log_probabilities: list[float]) -> float | None:
     if not log_probabilities:
         return None
     return round(math.exp(sum(log_probabilities) / len(log_probabilities)), 3)
-
-
-class WhisperSession:
-    """Buffers a turn's audio and transcribes it at the end of the turn."""
-
-    def __init__(
-        self, engine: WhisperSpeechToText, sample_rate: int, language: str, prompt: str | None = None
-    ) -> None:
-        self.prompt = prompt
-        self.sample_rate = sample_rate
-        self.language = language
-        self._engine = engine
-        self._audio = bytearray()
-        self._closed = False
-
-    async def feed(self, pcm: bytes) -> None:
-        if not self._closed:
-            self._audio += pcm
-
-    async def end_of_turn(self) -> Transcript:
-        if self._closed:
-            raise SttError("the speech-to-text session is closed")
-        pcm = bytes(self._audio)
-        self._audio.clear()
-        if seconds_of(len(pcm), self.sample_rate) < MIN_TURN_SECONDS:
-            return Transcript("")
-        with TurnMetrics(self._engine.provider):
-            return await self._engine.transcribe(pcm, self.sample_rate, self.language, self.prompt)
-
-    async def discard(self) -> None:
-        self._audio.clear()
-
-    async def close(self) -> None:
-        self._closed = True
-        self._audio.clear()

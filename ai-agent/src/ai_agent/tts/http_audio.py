@@ -16,18 +16,23 @@ raised. Other 4xx answers (a bad key, an unknown voice) are not retried either.
 from __future__ import annotations
 
 import asyncio
-import random
-import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import httpx
 import structlog
 
 from ai_agent.audio.resample import Resampler
-from ai_agent.llm.openai_wire import error_text, parse_retry_after
+from ai_agent.providers.http import (
+    AttemptFailed,
+    Exchange,
+    Retries,
+    RetryPolicy,
+    next_within,
+    send_streaming,
+)
 from ai_agent.tts.metrics import TTS_RETRIES
 from ai_agent.tts.types import TtsError, TtsRateLimitedError, TtsTimeoutError
 
@@ -35,7 +40,6 @@ log = structlog.get_logger(__name__)
 
 # httpx's own timeouts only as a backstop: the deadlines above are kept with asyncio.
 BACKSTOP_TIMEOUT = httpx.Timeout(60.0)
-_RETRYABLE = frozenset({"rate_limited", "server_error", "connection_error", "timeout", "broken_stream"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,31 +52,12 @@ class HttpTiming:
     backoff_cap: float = 2.0
 
 
-class _AttemptFailed(Exception):
-    """One attempt failed; ``reason`` is the metric label and decides retrying and the error raised."""
-
-    def __init__(self, reason: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-        self.retry_after = retry_after
-
-    def error(self, suffix: str) -> TtsError:
-        text = f"{self.message} ({suffix})"
-        if self.reason == "rate_limited":
-            return TtsRateLimitedError(text, self.retry_after)
-        if self.reason == "timeout":
-            return TtsTimeoutError(text)
-        return TtsError(text, retryable=self.reason in _RETRYABLE)
-
-
-@dataclass(slots=True)
-class _Exchange:
-    """One call of :meth:`HttpAudio.stream`; ``deadline`` is on the event loop's clock."""
-
-    deadline: float
-    attempt: int = 1
-    yielded: bool = False
+def _tts_error(failure: AttemptFailed, text: str) -> TtsError:
+    if failure.reason == "rate_limited":
+        return TtsRateLimitedError(text, failure.retry_after)
+    if failure.reason == "timeout":
+        return TtsTimeoutError(text)
+    return TtsError(text, retryable=failure.retryable)
 
 
 class HttpAudio:
@@ -82,68 +67,31 @@ class HttpAudio:
         self.provider = provider
         self.timing = timing
         self._client = client
+        self._retries = Retries(
+            kind="tts",
+            provider=provider,
+            policy=RetryPolicy(timing.max_retries, timing.backoff_base, timing.backoff_cap),
+            counter=TTS_RETRIES,
+            error=_tts_error,
+            log=log,
+            delivered="audio",
+        )
 
     async def stream(self, request: httpx.Request) -> AsyncGenerator[bytes, None]:
         """The body of the answer to ``request`` as it arrives, retried as the module says."""
-        exchange = _Exchange(deadline=asyncio.get_running_loop().time() + self.timing.total_timeout)
-        while True:
-            try:
-                async with aclosing(self._attempt(exchange, request)) as body:
-                    async for data in body:
-                        exchange.yielded = True
-                        yield data
-                return
-            except _AttemptFailed as failure:
-                delay = self._retry_delay(exchange, failure)
-                if delay is None:
-                    raise self._give_up(exchange, failure) from failure.__cause__
-                self._count_retry(exchange, failure, delay)
-                await asyncio.sleep(delay)
-                exchange.attempt += 1
+        exchange = Exchange.starting(self.timing.total_timeout)
+        async with aclosing(self._retries.stream(exchange, lambda: self._attempt(exchange, request))) as body:
+            async for data in body:
+                yield data
 
     async def fetch(self, request: httpx.Request) -> bytes:
         """The whole body of the answer to ``request`` (retried like :meth:`stream`)."""
         async with aclosing(self.stream(request)) as body:
             return b"".join([data async for data in body])
 
-    # --- retries ----------------------------------------------------------------------------------------
-
-    def _retry_delay(self, exchange: _Exchange, failure: _AttemptFailed) -> float | None:
-        """How long to wait before the next attempt, or ``None`` for no next attempt."""
-        timing = self.timing
-        if exchange.yielded or failure.reason not in _RETRYABLE or exchange.attempt > timing.max_retries:
-            return None
-        exponential = min(timing.backoff_cap, timing.backoff_base * 2 ** (exchange.attempt - 1))
-        delay = (
-            failure.retry_after if failure.retry_after is not None else exponential * random.uniform(0.5, 1)
-        )
-        if asyncio.get_running_loop().time() + delay >= exchange.deadline:
-            return None
-        return delay
-
-    def _count_retry(self, exchange: _Exchange, failure: _AttemptFailed, delay: float) -> None:
-        TTS_RETRIES.labels(self.provider, failure.reason).inc()
-        log.warning(
-            "tts.retrying",
-            provider=self.provider,
-            attempt=exchange.attempt,
-            reason=failure.reason,
-            error=failure.message,
-            delay_seconds=round(delay, 3),
-        )
-
-    def _give_up(self, exchange: _Exchange, failure: _AttemptFailed) -> TtsError:
-        if exchange.yielded:
-            suffix = "not retried: part of the audio was already delivered"
-        else:
-            suffix = f"{exchange.attempt} attempt{'s' if exchange.attempt > 1 else ''}"
-        error = failure.error(suffix)
-        log.warning("tts.failed", provider=self.provider, reason=failure.reason, error=str(error))
-        return error
-
     # --- one attempt ------------------------------------------------------------------------------------
 
-    async def _attempt(self, exchange: _Exchange, request: httpx.Request) -> AsyncGenerator[bytes, None]:
+    async def _attempt(self, exchange: Exchange, request: httpx.Request) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         until = min(loop.time() + self.timing.first_byte_timeout, exchange.deadline)
         response = await self._send(request, until)
@@ -160,48 +108,22 @@ class HttpAudio:
 
     async def _send(self, request: httpx.Request, until: float) -> httpx.Response:
         """The response once its status is 2xx (headers read, body not yet)."""
-        try:
-            async with asyncio.timeout_at(until):
-                response = await self._client.send(request, stream=True)
-                if response.is_success:
-                    return response
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-        except TimeoutError as exc:
-            raise self._first_byte_timeout() from exc
-        except httpx.HTTPError as exc:
-            url = request.url.copy_with(query=None, fragment=None, userinfo=b"")
-            raise _AttemptFailed("connection_error", f"could not reach {url}: {_describe(exc)}") from exc
-        raise self._status_failure(response)
+        return await send_streaming(
+            self._client, request, provider=self.provider, until=until, late=self._first_byte_timeout
+        )
 
     async def _next(self, chunks: AsyncIterator[bytes], until: float, received: bool) -> bytes | None:
         """The next piece of the body, ``None`` at its end."""
-        try:
-            async with asyncio.timeout_at(until):
-                return await anext(chunks, None)
-        except TimeoutError as exc:
-            if not received:
-                raise self._first_byte_timeout() from exc
-            raise _AttemptFailed("timeout", f"the audio stalled for {self.timing.idle_timeout:g} s") from exc
-        except httpx.HTTPError as exc:
-            raise _AttemptFailed("broken_stream", f"the audio broke off: {_describe(exc)}") from exc
+        late = self._stalled if received else self._first_byte_timeout
+        return await next_within(chunks, until, late, "the audio broke off")
 
-    def _status_failure(self, response: httpx.Response) -> _AttemptFailed:
-        status = response.status_code
-        message = f"{self.provider} answered {status}: {error_text(_body(response))}"
-        retry_after = parse_retry_after(response.headers, time.time())
-        if status == 429:
-            return _AttemptFailed("rate_limited", f"rate limited: {message}", retry_after)
-        if status >= 500 or status == 408:
-            return _AttemptFailed("server_error", message, retry_after)
-        return _AttemptFailed("client_error", message)
-
-    def _first_byte_timeout(self) -> _AttemptFailed:
-        return _AttemptFailed(
+    def _first_byte_timeout(self) -> AttemptFailed:
+        return AttemptFailed(
             "timeout", f"no audio from {self.provider} within {self.timing.first_byte_timeout:g} s"
         )
+
+    def _stalled(self) -> AttemptFailed:
+        return AttemptFailed("timeout", f"the audio stalled for {self.timing.idle_timeout:g} s")
 
 
 async def resampled(
@@ -215,14 +137,3 @@ async def resampled(
                 yield out
     if tail := resampler.flush():
         yield tail
-
-
-def _body(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

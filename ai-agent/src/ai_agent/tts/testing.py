@@ -15,12 +15,9 @@ against the rules the real servers enforce: a wrong key is a 401, a malformed re
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,19 +25,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ai_agent.providers.testing import HttpError, ScriptedServer, serving_scripted
 from ai_agent.tts.elevenlabs import ELEVENLABS_PCM_RATES
 from ai_agent.tts.openai_speech import OPENAI_MAX_INPUT, OPENAI_PCM_RATE
 from ai_agent.tts.testing_script import (
     ErrorBody,
-    HttpError,
-    PlayedReply,
+    PlayedSpeech,
     ReceivedRequest,
     Reply,
     Speech,
     rate_limited,
     stall,
 )
-from dialplane.testing.http import serving
 
 __all__ = [
     "ElevenLabsServer",
@@ -58,35 +54,13 @@ __all__ = [
 _OPENAI_FORMATS = frozenset({"mp3", "opus", "aac", "flac", "wav", "pcm"})
 
 
-class _ScriptedServer:
-    """What both servers share: the script, the recorded requests, the key check. ``api_key`` ``None``
-    accepts any key."""
+class _SpeechServer(ScriptedServer[Reply, ReceivedRequest]):
+    """What both servers share besides the script: the key (``None`` accepts any key), recording a
+    request, refusing one, playing a reply."""
 
     def __init__(self, api_key: str | None) -> None:
+        super().__init__()
         self.api_key = api_key
-        self.base_url = ""
-        self.requests: list[ReceivedRequest] = []
-        self.otherwise: Reply | None = None
-        self._replies: deque[Reply] = deque()
-        self._closing = asyncio.Event()
-
-    def script(self, *replies: Reply) -> None:
-        self._replies.extend(replies)
-
-    @property
-    def pending(self) -> int:
-        """Scripted replies not yet used."""
-        return len(self._replies)
-
-    def reset(self) -> None:
-        """Forget the script, ``otherwise`` and the requests received (a server shared between tests)."""
-        self._replies.clear()
-        self.requests.clear()
-        self.otherwise = None
-
-    def close(self) -> None:
-        """End the answers still waiting or streaming (when the server stops)."""
-        self._closing.set()
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         raise NotImplementedError
@@ -109,24 +83,19 @@ class _ScriptedServer:
         return JSONResponse(self.error_body(status, message), status_code=status)
 
     def _play(self, received: ReceivedRequest, rate: int) -> Response:
-        reply = self._replies.popleft() if self._replies else self.otherwise
+        reply = self.next_reply()
         if reply is None:
             return self._refuse(received, 400, "the test server has no scripted reply left")
         error_body: ErrorBody = self.error_body
-        return PlayedReply(reply, received, rate, error_body, self._closing)
+        return PlayedSpeech(reply, received, rate, error_body, self._closing)
 
 
-class OpenAITtsServer(_ScriptedServer):
+class OpenAITtsServer(_SpeechServer):
     """``POST /v1/audio/speech``; only ``response_format: "pcm"`` is produced (24 kHz s16le)."""
 
     def __init__(self, api_key: str | None = None) -> None:
         super().__init__(api_key)
         self.app = Starlette(routes=[Route("/v1/audio/speech", self._speech, methods=["POST"])])
-
-    @property
-    def api_base(self) -> str:
-        """The base URL a client uses (``…/v1``)."""
-        return f"{self.base_url}/v1"
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         kind = {401: "invalid_request_error", 429: "requests"}.get(status, "server_error")
@@ -161,7 +130,7 @@ def _openai_problem(body: Any) -> str | None:
     return None
 
 
-class ElevenLabsServer(_ScriptedServer):
+class ElevenLabsServer(_SpeechServer):
     """``POST /v1/text-to-speech/{voice_id}[/stream]`` (only ``output_format=pcm_*`` is produced) and
     ``GET /v1/voices`` (``voice_list``, or ``voices_error``). With ``voice_ids`` set, other voices are a
     404."""
@@ -251,25 +220,11 @@ SAMPLE_VOICES: tuple[dict[str, Any], ...] = (
 )
 
 
-@asynccontextmanager
-async def serving_openai_tts_server(*, api_key: str | None = None) -> AsyncIterator[OpenAITtsServer]:
+def serving_openai_tts_server(*, api_key: str | None = None) -> AbstractAsyncContextManager[OpenAITtsServer]:
     """An :class:`OpenAITtsServer` served by uvicorn on a free port of 127.0.0.1 for the block."""
-    server = OpenAITtsServer(api_key)
-    async with serving(server.app) as base_url:
-        server.base_url = base_url
-        try:
-            yield server
-        finally:
-            server.close()
+    return serving_scripted(OpenAITtsServer(api_key))
 
 
-@asynccontextmanager
-async def serving_elevenlabs_server(*, api_key: str | None = None) -> AsyncIterator[ElevenLabsServer]:
+def serving_elevenlabs_server(*, api_key: str | None = None) -> AbstractAsyncContextManager[ElevenLabsServer]:
     """An :class:`ElevenLabsServer` served by uvicorn on a free port of 127.0.0.1 for the block."""
-    server = ElevenLabsServer(api_key)
-    async with serving(server.app) as base_url:
-        server.base_url = base_url
-        try:
-            yield server
-        finally:
-            server.close()
+    return serving_scripted(ElevenLabsServer(api_key))

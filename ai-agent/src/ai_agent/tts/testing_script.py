@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Send
 
 from ai_agent.audio.testing import sine
+from ai_agent.providers.testing import HttpError, PlayedReply, send_whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +34,6 @@ class Speech:
 
     def audio(self, rate: int) -> bytes:
         return self.pcm if self.pcm is not None else sine(self.frequency, self.seconds, rate)
-
-
-@dataclass(frozen=True, slots=True)
-class HttpError:
-    """An error answer in the provider's own error format, after ``delay``."""
-
-    status: int
-    message: str = "The server had an error while processing your request."
-    headers: Mapping[str, str] = field(default_factory=dict)
-    delay: float = 0.0
 
 
 Reply = Speech | HttpError
@@ -77,8 +66,8 @@ class ReceivedRequest:
 ErrorBody = Callable[[int, str], dict[str, Any]]
 
 
-class PlayedReply(Response):
-    """Plays one reply over raw ASGI, so that it can pause, notice a client going away, and break off."""
+class PlayedSpeech(PlayedReply):
+    """Plays one reply at ``rate``; an error's body is ``error_body(status, message)``."""
 
     def __init__(
         self,
@@ -88,44 +77,13 @@ class PlayedReply(Response):
         error_body: ErrorBody,
         closing: asyncio.Event,
     ) -> None:
-        super().__init__()
+        super().__init__(received, closing)
         self.reply = reply
-        self.received = received
         self.rate = rate
         self.error_body = error_body
-        self.closing = closing
-        self.gone = asyncio.Event()  # the client disconnected, or the server is closing
-        self.complete = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watchers = [asyncio.create_task(self._watch(receive)), asyncio.create_task(self._watch_closing())]
-        try:
-            await self._play(send)
-            self.complete = True
-        finally:
-            for watcher in watchers:
-                watcher.cancel()
-            self.received.closed.set()
-
-    async def _watch(self, receive: Receive) -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        self.received.disconnected = not self.complete
-        self.gone.set()
-
-    async def _watch_closing(self) -> None:
-        await self.closing.wait()
-        self.gone.set()
-
-    async def _pause(self, seconds: float) -> bool:
-        """Wait ``seconds``; ``False`` if the client went away (or the server is closing) meanwhile."""
-        if seconds > 0:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.gone.wait(), seconds)
-        return not self.gone.is_set()
-
-    async def _play(self, send: Send) -> None:
-        if not await self._pause(self.reply.delay):
+    async def play(self, send: Send) -> None:
+        if not await self.pause(self.reply.delay):
             return
         if isinstance(self.reply, HttpError):
             body = json.dumps(self.error_body(self.reply.status, self.reply.message)).encode()
@@ -141,7 +99,7 @@ class PlayedReply(Response):
         for index, chunk in enumerate(chunks):
             if index in (reply.stall_after, reply.cut_after):
                 break
-            if index and not await self._pause(reply.chunk_delay):
+            if index and not await self.pause(reply.chunk_delay):
                 return
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         if reply.stall_after is not None and reply.stall_after < len(chunks):
@@ -150,12 +108,3 @@ class PlayedReply(Response):
         if reply.cut_after is not None and reply.cut_after < len(chunks):
             return  # returning without the end of the body: the server drops the connection
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def send_whole(
-    send: Send, status: int, body: bytes, content_type: str, headers: Mapping[str, str] | None = None
-) -> None:
-    raw_headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
-    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
