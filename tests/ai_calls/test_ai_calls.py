@@ -10,10 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import numpy as np
 import pytest
 from e2e import FINAL, LEAD_ZONE, Stack
 
+from ai_agent.audio.lines import LOUD, first_loud, first_quiet, last_loud, loudness
 from ai_agent.calendar.testing import RadicaleServer
 from dialplane.testing.asterisk import AsteriskInfo
 
@@ -128,29 +128,12 @@ async def test_an_answering_machine_gets_the_message_after_the_beep(
     call = await ended_call(ai_stack, auth, call_id)
     assert (call["answered_by"], call["outcome"]) == ("machine", "voicemail")
 
-    beep_ends = max(i for i, level in enumerate(sent) if level > 0.01)  # the beep is the last sound
+    beep_ends = last_loud(sent)  # the beep is the machine's last sound
     message_starts = first_loud(heard)
     print(f"voicemail: the message started {(message_starts - beep_ends) * 10} ms after the beep ended")
     assert message_starts > beep_ends
     [message] = [turn for turn in await transcript(ai_stack, auth, call_id) if turn["speaker"] == "agent"]
     assert "automated assistant" in message["text"]
-
-
-def loudness(pcm: bytes, frame_ms: int = 10) -> list[float]:
-    """RMS (of full scale) per ``frame_ms`` of 16 kHz s16le audio."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
-    size = 16 * frame_ms
-    frames = samples[: samples.size - samples.size % size].reshape(-1, size)
-    return [float(x) for x in np.sqrt((frames**2).mean(axis=1))]
-
-
-def first_loud(levels: list[float], start: int = 0, threshold: float = 0.01) -> int:
-    return next(i for i in range(start, len(levels)) if levels[i] > threshold)
-
-
-def first_quiet(levels: list[float], start: int, run: int = 20, threshold: float = 0.003) -> int:
-    """The first frame from ``start`` that begins ``run`` quiet frames in a row."""
-    return next(i for i in range(start, len(levels)) if all(x < threshold for x in levels[i : i + run]))
 
 
 def ari_client(asterisk: AsteriskInfo) -> httpx.AsyncClient:
@@ -183,7 +166,7 @@ async def test_the_agent_stops_talking_within_300_ms_when_the_person_talks_over_
     async with ari_client(asterisk) as ari:
         call_id, (sent, heard) = await call_recorded(ari, ai_stack, auth, "+12025550113")
     person_starts = first_loud(sent)
-    assert max(heard[person_starts - 50 : person_starts]) > 0.01, "the agent was not speaking"
+    assert max(heard[person_starts - 50 : person_starts]) > LOUD, "the agent was not speaking"
     agent_stops = first_quiet(heard, person_starts)
     stop_ms = (agent_stops - person_starts) * 10
     print(f"barge-in: the agent's audio stopped {stop_ms} ms after the person started speaking")

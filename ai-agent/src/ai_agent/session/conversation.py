@@ -140,7 +140,8 @@ class Conversation:
             self._transcripts.append(asyncio.create_task(self._transcribe()))
         if self._transcripts:
             parts, self._transcripts = self._transcripts, []
-            self._person_turn = asyncio.create_task(self._person_finished(time.monotonic(), parts))
+            now = time.monotonic()
+            self._person_turn = asyncio.create_task(self._person_finished((now, now), parts))
         for task in (self._person_turn, self._agent):
             if task is not None and not task.done():
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -167,7 +168,8 @@ class Conversation:
                     self._transcripts.append(asyncio.create_task(self._transcribe()))
                 lag = (self._detector.now_ms - event.speech_ended_at_ms) / 1000
                 parts, self._transcripts = self._transcripts, []
-                self._person_turn = asyncio.create_task(self._person_finished(time.monotonic() - lag, parts))
+                ended = (time.monotonic() - lag, time.monotonic())
+                self._person_turn = asyncio.create_task(self._person_finished(ended, parts))
 
     async def _transcribe(self) -> str:
         try:
@@ -190,10 +192,13 @@ class Conversation:
                 log.info("barge_in", stop_ms=round((time.monotonic() - self._heard) * 1000))
         await self._stt.feed(event.pre_roll)
 
-    async def _person_finished(self, ended: float, parts: list[asyncio.Task[str]]) -> None:
+    async def _person_finished(
+        self, ended_and_decided: tuple[float, float], parts: list[asyncio.Task[str]]
+    ) -> None:
+        ended, decided = ended_and_decided
         started = self._heard or ended
         texts = [await part for part in parts]
-        times = TurnTimes(end_of_speech=ended, stt_final=time.monotonic())
+        times = TurnTimes(end_of_speech=ended, turn_decided=decided, stt_final=time.monotonic())
         metrics.stage("end_of_speech_to_stt_final", ended, times.stt_final)
         text = " ".join(t for t in texts if t)
         if not text and self._agent is not None:

@@ -39,12 +39,15 @@ class TurnTimes:
     """Monotonic seconds of one agent turn's stages; ``None`` where the stage did not happen."""
 
     end_of_speech: float | None = None
+    turn_decided: float | None = None  # the end-of-turn silence has passed
     stt_final: float | None = None
     llm_first_token: float | None = None
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def millis(self, tts_first_byte: float | None, first_audio: float | None) -> dict[str, float]:
         stages = {
+            "end_of_speech_to_turn_decided_ms": (self.end_of_speech, self.turn_decided),
+            "turn_decided_to_stt_final_ms": (self.turn_decided, self.stt_final),
             "end_of_speech_to_stt_final_ms": (self.end_of_speech, self.stt_final),
             "stt_final_to_llm_first_token_ms": (self.stt_final, self.llm_first_token),
             "llm_first_token_to_tts_first_byte_ms": (self.llm_first_token, tts_first_byte),
