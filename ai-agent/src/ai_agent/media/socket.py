@@ -133,7 +133,9 @@ class MediaSocket:
         data = self._pending + pcm
         whole = len(data) - len(data) % self.start.frame_bytes
         self._pending = data[whole:]
-        for offset in range(0, whole, self.start.frame_bytes):
+        for index, offset in enumerate(range(0, whole, self.start.frame_bytes)):
+            if index % 5 == 4:
+                await asyncio.sleep(0)  # let the reader see a MEDIA_XOFF in a long play
             await self._may_send.wait()
             await self._send(data[offset : offset + self.start.frame_bytes])
 

@@ -31,6 +31,7 @@ from ai_agent.session.speaking import Speaker
 from ai_agent.session.tools import Decisions
 from ai_agent.session.vad import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted, TurnDetector
 from ai_agent.stt.types import SttError, SttSession
+from ai_agent.tts.types import TtsError
 
 log = structlog.get_logger(__name__)
 
@@ -182,15 +183,27 @@ class Conversation:
         lag = (self._detector.now_ms - event.at_ms) / 1000
         self._heard = time.monotonic() - lag
         self._cancel_timer()
-        if self._agent is not None and not self._agent.done():
-            was_speaking = self._speaker.speaking
-            self._agent.cancel()
+        was_speaking = self._speaker.speaking  # an answer, or a fixed line (re-prompt, goodbye)
+        if was_speaking or (self._agent is not None and not self._agent.done()):
+            if self._agent is not None:
+                self._agent.cancel()
             await self._speaker.interrupt()
+            self._keep_only_what_was_heard()
             if was_speaking:
                 metrics.BARGE_INS.inc()
                 metrics.BARGE_IN_STOP.observe(time.monotonic() - self._heard)
                 log.info("barge_in", stop_ms=round((time.monotonic() - self._heard) * 1000))
         await self._stt.feed(event.pre_roll)
+
+    def _keep_only_what_was_heard(self) -> None:
+        """The model must not believe it said what the person never heard: its last words become what was
+        played before the person cut in."""
+        heard = self._speaker.current.heard
+        last = next((m for m in reversed(self.messages) if m.role == "assistant" and m.content), None)
+        if heard is None or last is None:
+            return
+        index = len(self.messages) - 1 - self.messages[::-1].index(last)
+        self.messages[index] = Message(role="assistant", content=heard or "—", tool_calls=last.tool_calls)
 
     async def _person_finished(
         self, ended_and_decided: tuple[float, float], parts: list[asyncio.Task[str]]
@@ -205,6 +218,7 @@ class Conversation:
             self._restart_silence_timer()
             return  # a noise
         if text:
+            self._silences = 0
             self.person_turns += 1
             await self._sink.person(text, started, ended)
             self.messages.append(Message(role="user", content=text))
@@ -221,6 +235,10 @@ class Conversation:
         try:
             await self._responder.respond(self.messages, times)
             await self._speaker.finish()
+        except TtsError as exc:  # even the fallback voice failed: end the call rather than leave silence
+            log.error("agent_cannot_speak", error=str(exc))
+            self.decisions.end_requested = True
+            self.decisions.reason = self.decisions.reason or "the agent's voice failed"
         finally:
             timings = times.millis(utterance.tts_first_byte_at, utterance.first_audio_at)
             metrics.observe_turn(timings)
@@ -234,7 +252,9 @@ class Conversation:
                     timings=timings,
                 )
             )
-        if self.decisions.end_requested or self.decisions.transferred:
+        if self.decisions.transferred:
+            self.ended_by = "transferred"  # the bridge takes the agent off the call once a person answers
+        elif self.decisions.end_requested:
             self.ended_by = "agent"
             await self._finish_call()
         else:
@@ -259,8 +279,11 @@ class Conversation:
         self._restart_silence_timer()
 
     async def _end_with(self, line: str, reason: str) -> None:
+        self._cancel_timer()
         if self._agent is not None and not self._agent.done():
             self._agent.cancel()
+        if self._speaker.speaking:  # the rest of an answer must not hold the closing line back
+            await self._speaker.interrupt()
         self.ended_by = reason
         self.decisions.reason = self.decisions.reason or reason
         await self._say_line(line)
@@ -270,12 +293,20 @@ class Conversation:
         """A fixed line (re-prompt, goodbye), spoken and kept as an agent turn."""
         started = time.monotonic()
         utterance = self._speaker.begin()
-        await self._speaker.say(line)
         self.messages.append(Message(role="assistant", content=line))
-        await self._speaker.finish()
-        await self._sink.agent(
-            line, started, time.monotonic(), interrupted=utterance.interrupted, times=TurnTimes(), timings={}
-        )
+        try:
+            await self._speaker.say(line)
+            await self._speaker.finish()
+        finally:  # also when the person cuts in: what they heard of it is kept
+            record = self._sink.agent(
+                utterance.spoken,
+                started,
+                time.monotonic(),
+                interrupted=utterance.interrupted,
+                times=TurnTimes(),
+                timings={},
+            )
+            await asyncio.shield(record)
 
     async def _finish_call(self) -> None:
         await self._hang_up()

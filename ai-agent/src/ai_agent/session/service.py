@@ -51,9 +51,10 @@ async def conversation_engine(app: FastAPI, settings: Settings) -> AsyncIterator
         await stt.load()
         tts = build_text_to_speech(settings.tts)
         stack.push_async_callback(tts.aclose)
-        fallback = None if settings.tts.provider == "espeak" else build_text_to_speech(TtsSettings())
-        if fallback is not None:
-            stack.push_async_callback(fallback.aclose)
+        fallback = build_text_to_speech(
+            TtsSettings()
+        )  # espeak-ng, default voice: also for a bad profile voice
+        stack.push_async_callback(fallback.aclose)
         client = None
         if settings.llm.provider == "openai":
             client = await stack.enter_async_context(httpx.AsyncClient())

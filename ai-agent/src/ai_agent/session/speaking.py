@@ -32,13 +32,31 @@ class Utterance:
     """One agent turn's speech: its text and when its audio started (monotonic seconds)."""
 
     text: list[str] = field(default_factory=list)
+    audio_seconds: list[float] = field(default_factory=list)  # each sentence's length of audio
     tts_first_byte_at: float | None = None
     first_audio_at: float | None = None
     interrupted: bool = False
+    heard: str | None = None  # once interrupted: what had been played by then
 
     @property
     def spoken(self) -> str:
+        """What the person heard: all of it, or (interrupted) up to the word they cut in at."""
+        if self.heard is not None:
+            return self.heard
         return " ".join(part.strip() for part in self.text if part.strip())
+
+    def cut_at(self, played_seconds: float) -> str:
+        """The words played in the first ``played_seconds`` of audio (a sentence cut off ends with "—")."""
+        heard, start = [], 0.0
+        for sentence, seconds in zip(self.text, self.audio_seconds, strict=False):
+            if start + seconds <= played_seconds:
+                heard.append(sentence.strip())
+            elif played_seconds > start:
+                words = sentence.split()
+                share = round(len(words) * (played_seconds - start) / max(seconds, 1e-3))
+                heard.append(" ".join(words[:share]) + " —" if share else "")
+            start += seconds
+        return " ".join(part for part in heard if part)
 
 
 class Speaker:
@@ -69,6 +87,7 @@ class Speaker:
         if not sentence.strip():
             return
         self.current.text.append(sentence)
+        self.current.audio_seconds.append(0.0)
         self._playing = self._playing if self.speaking else asyncio.Event()
         try:
             await self._synthesize(self._tts, sentence, self._voice)
@@ -86,6 +105,7 @@ class Speaker:
                 now = time.monotonic()
                 self.current.tts_first_byte_at = self.current.tts_first_byte_at or now
                 await self._media.play(chunk)
+                self.current.audio_seconds[-1] += len(chunk) / (2 * rate)
                 self.current.first_audio_at = self.current.first_audio_at or time.monotonic()
         finally:
             await chunks.aclose()
@@ -100,7 +120,10 @@ class Speaker:
 
     async def interrupt(self) -> None:
         """Barge-in: drop the queued audio now."""
-        self.current.interrupted = True
+        utterance = self.current
+        utterance.interrupted = True
+        if utterance.first_audio_at is not None and self.speaking:
+            utterance.heard = utterance.cut_at(time.monotonic() - utterance.first_audio_at)
         await self._media.flush()
         if self._playing is not None:
             self._playing.set()
