@@ -177,3 +177,28 @@ async def test_the_agent_stops_talking_within_300_ms_when_the_person_talks_over_
     opening = next(turn for turn in conversation["turns"] if turn["speaker"] == "agent")
     assert opening["interrupted"] is True
     assert "calling" in said(await transcript(ai_stack, auth, call_id), "person")
+
+
+async def test_a_person_who_asks_for_a_human_is_transferred_and_the_agent_leaves(
+    ai_stack: Stack, asterisk: AsteriskInfo
+) -> None:
+    auth = await ai_stack.token("transfer", [*SCOPES, "agents:write"])
+    profile = {"transfer_destination": "+12025550104"}  # a test-carrier line that answers and stays
+    changed = await ai_stack.gateway.patch("/api/v1/agent-profiles/default", headers=auth, json=profile)
+    assert changed.status_code == 200, changed.text
+    call_id = await place(ai_stack, auth, "+12025550115")
+    async with ari_client(asterisk) as ari, asyncio.timeout(90):
+        while (await ari.get(f"/channels/transfer-{call_id}")).json().get("state") != "Up":
+            await asyncio.sleep(0.5)
+        while (await ari.get(f"/channels/media-{call_id}")).status_code != 404:  # the agent has left
+            await asyncio.sleep(0.2)
+        members = (await ari.get(f"/bridges/{call_id}")).json()["channels"]
+    assert sorted(members) == sorted([call_id, f"transfer-{call_id}"])  # the person and the human
+
+    await asyncio.sleep(1.0)
+    still = (await ai_stack.gateway.get(f"/api/v1/calls/{call_id}", headers=auth)).json()
+    assert still["status"] == "answered"  # the call goes on without the agent
+    hung_up = await ai_stack.gateway.post(f"/api/v1/calls/{call_id}/hangup", headers=auth)
+    assert hung_up.status_code == 202, hung_up.text
+    call = await ended_call(ai_stack, auth, call_id)
+    assert (call["status"], call["outcome"]) == ("completed", "transferred")

@@ -10,6 +10,11 @@ channel, and an AI agent is asked to connect to that channel's WebSocket and tal
    media channel goes away while the call is up (the agent left or crashed), the call is hung up: nobody
    would talk to the person any more.
 
+Transfer to a person (``call.transfer``, sent by the agent): the destination (an E.164 number, dialed on
+the call's trunk, or a channel endpoint such as ``PJSIP/100@office``) is dialed as ``transfer-{call id}``;
+once it answers it joins the bridge and the agent's media channel is hung up (the agent leaves; its channel
+going away no longer ends the call). If nobody answers, the agent stays on the call.
+
 An agent that does not connect within ``agent_connect_timeout_seconds`` (a delayed ``call.check_agent``)
 gets the call hung up with a reason, rather than a person hearing silence.
 
@@ -19,6 +24,7 @@ command does no harm.
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
@@ -40,20 +46,34 @@ CONNECT_AGENT = "call.connect_agent"
 BRIDGE_MEDIA = "call.bridge_media"
 RELEASE_MEDIA = "call.release_media"
 CHECK_AGENT = "call.check_agent"
-MEDIA_COMMANDS = frozenset({CONNECT_AGENT, BRIDGE_MEDIA, RELEASE_MEDIA, CHECK_AGENT})
+TRANSFER = "call.transfer"
+JOIN_TRANSFER = "call.join_transfer"
+MEDIA_GONE = "call.media_gone"
+MEDIA_COMMANDS = frozenset(
+    {CONNECT_AGENT, BRIDGE_MEDIA, RELEASE_MEDIA, CHECK_AGENT, TRANSFER, JOIN_TRANSFER, MEDIA_GONE}
+)
 
 MEDIA_FORMAT = "slin16"
 CONNECTION_ID_VARIABLE = "MEDIA_WEBSOCKET_CONNECTION_ID"
 MEDIA_PREFIX = "media-"
+TRANSFER_PREFIX = "transfer-"
 
 
 class MediaRequest(BaseModel):
     call_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    destination: str | None = Field(default=None, pattern=r"^(\+[1-9][0-9]{6,14}|[A-Za-z]+/[^\s,]{1,200})$")
 
 
 def call_of_media_channel(channel_id: str) -> str | None:
     """The call id of a media channel id, or None for any other channel."""
     return channel_id.removeprefix(MEDIA_PREFIX) if channel_id.startswith(MEDIA_PREFIX) else None
+
+
+def call_of_transfer_channel(channel_id: str) -> str | None:
+    """The call id of a transfer channel id (``transfer-{call id}``; its Local ``;2`` half excluded)."""
+    if not channel_id.startswith(TRANSFER_PREFIX) or ";" in channel_id:
+        return None
+    return channel_id.removeprefix(TRANSFER_PREFIX)
 
 
 def media_url(ari_url: str, connection_id: str) -> str:
@@ -84,6 +104,12 @@ class AgentMedia:
             await self.bridge(*live)
         elif command_type == CHECK_AGENT:
             await self.check_agent(*live)
+        elif command_type == TRANSFER and request.destination:
+            await self.transfer(*live, request.destination)
+        elif command_type == JOIN_TRANSFER:
+            await self.join_transfer(*live)
+        elif command_type == MEDIA_GONE:
+            await self.media_gone(*live)
 
     async def connect(self, call: BridgeCall, runtime: NodeRuntime) -> None:
         client, channel = runtime.client, media_channel_id(call.call_id)
@@ -149,6 +175,48 @@ class AgentMedia:
             log.warning("media_agent_never_connected")
             await self._hang_up(call.call_id, "no AI agent took the call")
 
+    async def transfer(self, call: BridgeCall, runtime: NodeRuntime, destination: str) -> None:
+        trunk = self._settings.trunk(call.trunk)
+        endpoint = trunk.endpoint(destination) if destination.startswith("+") and trunk else destination
+        try:
+            await runtime.client.originate(
+                endpoint=endpoint,
+                channel_id=f"{TRANSFER_PREFIX}{call.call_id}",
+                app=runtime.config.app,
+                app_args="transfer",
+                caller_id=call.caller_id,
+                timeout=self._settings.default_ring_timeout_seconds,
+            )
+        except AriConflictError:
+            log.info("transfer_already_dialing")
+        except AriError as exc:
+            log.warning("transfer_refused", error=str(exc))
+        else:
+            log.info("transfer_dialing")
+
+    async def join_transfer(self, call: BridgeCall, runtime: NodeRuntime) -> None:
+        """The person the call is transferred to answered: they join, the agent leaves."""
+        try:
+            await runtime.client.add_to_bridge(call.call_id, [f"{TRANSFER_PREFIX}{call.call_id}"])
+        except AriError as exc:
+            log.warning("transfer_join_failed", error=str(exc))
+            return
+        with contextlib.suppress(AriNotFoundError):
+            await runtime.client.hangup(media_channel_id(call.call_id))
+        log.info("call_transferred")
+
+    async def media_gone(self, call: BridgeCall, runtime: NodeRuntime) -> None:
+        """The agent's (or the transfer's) channel is gone: the call goes on only while the other is there."""
+        for other in (f"{TRANSFER_PREFIX}{call.call_id}", media_channel_id(call.call_id)):
+            try:
+                await runtime.client.get_channel(other)
+            except AriNotFoundError:
+                continue
+            except AriError as exc:
+                log.warning("media_gone_check_failed", error=str(exc))
+            return
+        await self._hang_up(call.call_id, "nobody is left on the call with the person")
+
     async def release(self, call_id: str) -> None:
         """The call has ended: hang up its media channel and destroy its bridge, wherever it was."""
         async with transaction(self._sessions) as session:
@@ -156,10 +224,9 @@ class AgentMedia:
         runtime = self._nodes.get(call.node or "") if call is not None else None
         if runtime is None:
             return
-        for release in (
-            runtime.client.hangup(media_channel_id(call_id)),
-            runtime.client.destroy_bridge(call_id),
-        ):
+        channels = (media_channel_id(call_id), f"{TRANSFER_PREFIX}{call_id}")
+        releases = [runtime.client.hangup(channel) for channel in channels]
+        for release in (*releases, runtime.client.destroy_bridge(call_id)):
             try:
                 await release
             except AriNotFoundError:

@@ -14,10 +14,16 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.ari import AriEvent, ChannelDestroyed, ChannelStateChange, Dial, StasisStart
-from ari_bridge.calls.media import BRIDGE_MEDIA, call_of_media_channel
+from ari_bridge.calls.media import (
+    BRIDGE_MEDIA,
+    JOIN_TRANSFER,
+    MEDIA_GONE,
+    call_of_media_channel,
+    call_of_transfer_channel,
+)
 from ari_bridge.calls.service import CallTracker, Transition
 from ari_bridge.capacity import Capacity
-from dialplane.calls import BRIDGE_QUEUE, HANGUP, AnsweredBy, CallStatus
+from dialplane.calls import BRIDGE_QUEUE, AnsweredBy, CallStatus
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import EventStream, NewCommand
 
@@ -40,8 +46,8 @@ class ChannelEvents:
         call_id = event.channel_id
         if call_id is None or not _may_change_status(event) or ";" in call_id:
             return  # most events (variables, dialplan steps, the Local ;2 halves) never touch the database
-        if (media_of := call_of_media_channel(call_id)) is not None:
-            await self._media_channel_event(media_of, event)
+        if (media_of := call_of_media_channel(call_id) or call_of_transfer_channel(call_id)) is not None:
+            await self._side_channel_event(media_of, call_id, event)
             return
         with structlog.contextvars.bound_contextvars(call_id=call_id):
             transition = await self._apply(call_id, event)
@@ -60,13 +66,15 @@ class ChannelEvents:
                 return await self._tracker.move(session, call_id, CallStatus.RINGING)
         return None
 
-    async def _media_channel_event(self, call_id: str, event: AriEvent) -> None:
-        """The agent connected (StasisStart: join it to the call), or its channel is gone (hang the call up
-        if it is still going: nobody would talk to the person)."""
+    async def _side_channel_event(self, call_id: str, channel_id: str, event: AriEvent) -> None:
+        """The agent's media channel or the transfer's channel of a call: StasisStart means the agent has
+        connected (join it) or the transfer was answered (join them, the agent leaves); when one is gone the
+        call ends unless the other is still with the person."""
+        joined = JOIN_TRANSFER if call_of_transfer_channel(channel_id) else BRIDGE_MEDIA
         if isinstance(event, StasisStart):
-            step = NewCommand(BRIDGE_QUEUE, call_id, BRIDGE_MEDIA, {"call_id": call_id})
+            step = NewCommand(BRIDGE_QUEUE, call_id, joined, {"call_id": call_id})
         elif isinstance(event, ChannelDestroyed):
-            step = NewCommand(BRIDGE_QUEUE, call_id, HANGUP, {"call_id": call_id})
+            step = NewCommand(BRIDGE_QUEUE, call_id, MEDIA_GONE, {"call_id": call_id})
         else:
             return
         async with transaction(self._sessions) as session:
