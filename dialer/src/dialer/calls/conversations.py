@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.calls import repository
 from dialer.calls.views import CALLS_PATH
 from dialer.policy import do_not_call
+from dialplane.api.calls import OUTCOMES
 from dialplane.calls import CONVERSATION_ENDED
 from dialplane.events import Event
 
@@ -23,18 +24,6 @@ log = structlog.get_logger(__name__)
 
 CONSUMER_GROUP = "dialer-conversations"
 OPTED_OUT = "conversation.opted_out"
-OUTCOMES = frozenset(
-    {
-        "meeting_booked",
-        "interested",
-        "not_interested",
-        "callback_requested",
-        "voicemail",
-        "opted_out",
-        "transferred",
-        "no_conversation",
-    }
-)
 
 
 async def handle(session: AsyncSession, event: Event) -> None:

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from dialplane.api.calls import Outcome
 from dialplane.api.meetings import Meeting
 from dialplane.api.routes import API_PREFIX
 
@@ -49,16 +50,7 @@ AgentTool = Literal[
     "end_call",
 ]
 AGENT_TOOLS: tuple[AgentTool, ...] = get_args(AgentTool)
-ConversationOutcome = Literal[
-    "meeting_booked",
-    "interested",
-    "not_interested",
-    "callback_requested",
-    "voicemail",
-    "opted_out",
-    "transferred",
-    "no_conversation",
-]
+ConversationOutcome = Outcome  # a conversation's outcome is its call's
 ConversationStatus = Literal["pending", "active", "ended"]
 Speaker = Literal["agent", "person"]
 

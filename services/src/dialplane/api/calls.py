@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -105,6 +105,7 @@ Outcome = Literal[
     "no_conversation",
 ]
 """How an agent call ended (``outcome`` of the call and of its conversation)."""
+OUTCOMES: frozenset[str] = frozenset(get_args(Outcome))
 
 
 class _Strict(BaseModel):
