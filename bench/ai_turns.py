@@ -2,7 +2,7 @@
 the dialogue policy, espeak-ng): how fast the agent answers, how fast it stops when interrupted, and how
 many conversations one ai-agent process holds.
 
-    uv run python bench/ai_turns.py [--calls 2] [--levels 1,2,4,6] [--barge-ins 3]
+    uv run python bench/ai_turns.py [--calls 2] [--levels 1,2,4] [--barge-ins 3]
 
 The four services run as separate processes (``python -m gateway|dialer|ari_bridge|ai_agent``) on free
 ports and a throwaway database (created, migrated and dropped as in bench/gateway_calls.py); the local
@@ -151,7 +151,9 @@ class Client:
 
 async def conversations(client: Client, count: int) -> list[dict[str, float]]:
     call_ids = [await client.call(MEETING_PERSON) for _ in range(count)]
-    await asyncio.gather(*(client.ended(call_id) for call_id in call_ids))
+    ended = await asyncio.gather(*(client.ended(call_id) for call_id in call_ids), return_exceptions=True)
+    if stuck := [call_id for call_id, end in zip(call_ids, ended, strict=True) if isinstance(end, Exception)]:
+        print(f"calls that did not end in time: {stuck}", file=sys.stderr)
     return [timing for call_id in call_ids for timing in await client.timings(call_id)]
 
 
@@ -266,7 +268,7 @@ def parse_args(argv: Sequence[str]) -> Options:
     p.add_argument("--database-url", default=env_url)
     p.add_argument("--output", type=Path, default=REPOSITORY / "bench" / "results" / "ai_turns.json")
     p.add_argument("--calls", type=int, default=2, help="one-at-a-time calls for the turn latency")
-    p.add_argument("--levels", default="1,2,4,6", help="concurrent calls per level")
+    p.add_argument("--levels", default="1,2,4", help="concurrent calls per level")
     p.add_argument("--barge-ins", type=int, default=3)
     p.add_argument("--ari-url", default="http://127.0.0.1:8088/ari")
     p.add_argument("--log-level", default="WARNING")

@@ -34,9 +34,11 @@ import structlog
 
 from ai_agent.stt.audio import FloatAudio, base_language, prompt_with, whisper_input
 from ai_agent.stt.buffered import BufferedSession
-from ai_agent.stt.types import SttError, Transcript
+from ai_agent.stt.types import SttError, SttTimeoutError, Transcript
 
 log = structlog.get_logger(__name__)
+
+DECODE_TIMEOUT_SECONDS = 15.0
 
 T = TypeVar("T")
 
@@ -118,13 +120,21 @@ class WhisperSpeechToText:
             raise SttError(f"whisper could not transcribe: {exc}") from exc
 
     async def _in_thread(self, work: Callable[[], T]) -> T:
+        """``work`` in a thread, holding a decode slot. A thread cannot be stopped: a cancelled decode keeps
+        its slot until it ends, but a decode that has not ended after ``DECODE_TIMEOUT_SECONDS`` gives the
+        slot up and fails (seen once under load: a decode that never returned held every call's speech to
+        text), so one stuck decode cannot stop every conversation of the process."""
         async with self._semaphore:
             job = asyncio.ensure_future(asyncio.to_thread(work))
             try:
-                return await asyncio.shield(job)
+                done, _ = await asyncio.wait([asyncio.shield(job)], timeout=DECODE_TIMEOUT_SECONDS)
             except asyncio.CancelledError:
-                await asyncio.wait([job])  # a thread cannot be stopped: keep the slot until it ends
+                await asyncio.wait([job], timeout=DECODE_TIMEOUT_SECONDS)
                 raise
+            if not done:
+                log.error("stt.whisper_decode_stuck", seconds=DECODE_TIMEOUT_SECONDS)
+                raise SttTimeoutError(f"whisper did not finish within {DECODE_TIMEOUT_SECONDS} s")
+            return job.result()
 
     def _decode(self, audio: FloatAudio, language: str, prompt: str | None = None) -> Transcript:
         model = _model(self.model_dir, self.cpu_threads)
