@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import uvicorn
 from fastapi import FastAPI
 
 from dialplane.settings import ServiceSettings
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
+def serve(app: FastAPI, settings: ServiceSettings, *, loop: Literal["auto", "asyncio"] = "auto") -> None:
+    """``loop="auto"`` takes uvloop when installed; ``"asyncio"`` the standard loop."""
     uvicorn.run(
         app,
+        loop=loop,
         host=settings.host,
         port=settings.listen_port,
         log_config=None,  # logging is configured by the app's lifespan (structlog)

@@ -39,6 +39,7 @@ from ai_agent.stt.types import SttError, SttTimeoutError, Transcript
 log = structlog.get_logger(__name__)
 
 DECODE_TIMEOUT_SECONDS = 15.0
+MAX_NEW_TOKENS = 96  # a turn's words; bounds a decode that would repeat itself to the model's limit (448)
 
 T = TypeVar("T")
 
@@ -148,6 +149,7 @@ class WhisperSpeechToText:
             condition_on_previous_text=False,
             initial_prompt=prompt,
             without_timestamps=True,
+            max_new_tokens=MAX_NEW_TOKENS,
         )
         spoken = [segment for segment in segments if segment.text.strip()]
         text = " ".join(segment.text.strip() for segment in spoken)
