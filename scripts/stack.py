@@ -90,6 +90,7 @@ def database_url() -> str:
 LOCAL_DEFAULTS = {
     # the test carrier's fictional numbers may be called at any hour (calling hours apply to all others)
     "DIALER_CALLING_HOURS_EXEMPT_PREFIXES": "+120255501",
+    "AI_AGENT_ENGINE": json.dumps({"record_calls": True}),  # GET /api/v1/calls/{id}/recording
     # the demo books a meeting whatever the day: the local calendar is open every day, New York time
     "AI_AGENT_CALENDARS": json.dumps(
         [

@@ -14,6 +14,7 @@ from ai_agent.calendar.registry import CaldavCalendarConfig
 from ai_agent.calendar.settings import every_day
 from ai_agent.calendar.testing import RadicaleServer, radicale_server
 from ai_agent.main import create_app as create_ai_agent
+from ai_agent.settings import EngineSettings
 from ai_agent.testing import agent_settings, seed_default_profile
 from dialplane.db import SessionFactory
 from dialplane.events import PostgresEventStream
@@ -43,7 +44,7 @@ async def ai_stack(
         username=radicale.username,
         password=radicale.password,
     )
-    settings = agent_settings(database_url, calendars=[calendar])
+    settings = agent_settings(database_url, calendars=[calendar], engine=EngineSettings(record_calls=True))
     await seed_default_profile(sessions)  # (the database fixtures empty every table after each test)
     async with (
         serving(create_ai_agent(settings)) as agent_url,

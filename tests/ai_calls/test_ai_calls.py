@@ -13,6 +13,7 @@ import httpx
 import pytest
 from e2e import FINAL, LEAD_ZONE, Stack
 
+from ai_agent.audio import read_wav
 from ai_agent.audio.lines import LOUD, first_loud, first_quiet, last_loud, loudness
 from ai_agent.calendar.testing import RadicaleServer
 from dialplane.testing.asterisk import AsteriskInfo
@@ -80,6 +81,10 @@ async def test_a_person_who_wants_a_meeting_gets_one_tomorrow_at_ten(
     assert event is not None and "jane.doe@example.com" in event.lower()
 
     assert "automated assistant" in said(turns, "agent")  # it says what it is, and how to opt out
+    recording = await ai_stack.gateway.get(f"/api/v1/calls/{call_id}/recording", headers=auth)
+    assert recording.status_code == 200 and recording.headers["content-type"] == "audio/wav"
+    pcm, rate = read_wav(recording.content)
+    assert rate == 16000 and len(pcm) / (2 * rate) > 20  # both sides of a conversation of half a minute
     assert "tomorrow" in said(turns, "person") and "interesting" in said(turns, "person")
 
 

@@ -43,6 +43,9 @@ class EngineSettings(BaseModel):
     vad_threshold: float = Field(default=0.5, gt=0, lt=1)
     min_speech_ms: float = Field(default=160.0, gt=0, description="speech this long starts a turn (barge-in)")
     barge_in_min_speech_ms: float = Field(default=64.0, gt=0, description="the same while the agent speaks")
+    record_calls: bool = Field(
+        default=False, description="keep a recording of both sides of each conversation"
+    )
     opt_out_key: str = Field(default="9", pattern=r"^[0-9*#]$", description="the key that opts out at once")
     end_of_turn_silence_ms: float = Field(default=550.0, gt=0, description="silence this long ends a turn")
 

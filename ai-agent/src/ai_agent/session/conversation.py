@@ -153,6 +153,8 @@ class Conversation:
 
     async def _hear(self, frame: bytes) -> None:
         self._detector.agent_speaking = self._speaker.speaking
+        if self._speaker.recorder is not None:
+            self._speaker.recorder.heard(frame)
         if self._detector.speaking:
             await self._stt.feed(frame)
         for event in self._detector.feed(frame):

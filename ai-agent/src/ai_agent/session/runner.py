@@ -31,6 +31,7 @@ from ai_agent.profiles.prompt import active_system_prompt
 from ai_agent.session import metrics
 from ai_agent.session.conversation import Conversation, ConversationSettings
 from ai_agent.session.outcome import outcome_of, summary_of
+from ai_agent.session.recording import Recorder
 from ai_agent.session.responding import Responder, TurnTimes
 from ai_agent.session.setup import CallFacts
 from ai_agent.session.sink import TurnStore
@@ -70,6 +71,7 @@ class Pipeline:
     model: Callable[[CallFacts], LanguageModel]
     conversation: ConversationSettings
     turns: TurnSettings
+    record_calls: bool = False
 
 
 class CallRunner:
@@ -154,6 +156,7 @@ class CallRunner:
             voice=facts.profile.voice,
             language=facts.language,
             fallback=self._p.fallback_tts,
+            recorder=Recorder(media.start.sample_rate) if self._p.record_calls else None,
         )
         try:
             if request.answered_by == "machine":
@@ -162,6 +165,8 @@ class CallRunner:
         finally:
             await feed.close()
             await media.close()
+            if speaker.recorder is not None:
+                await speaker.recorder.save(self._p.sessions, facts.call_id)
 
     async def _voicemail(
         self, request: ConverseRequest, facts: CallFacts, feed: AudioFeed, speaker: Speaker

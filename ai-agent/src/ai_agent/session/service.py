@@ -74,6 +74,7 @@ async def conversation_engine(app: FastAPI, settings: Settings) -> AsyncIterator
                 max_duration_seconds=engine.max_duration_seconds,
                 opt_out_key=engine.opt_out_key,
             ),
+            record_calls=engine.record_calls,
             turns=TurnSettings(
                 threshold=engine.vad_threshold,
                 min_speech_ms=engine.min_speech_ms,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from ai_agent.media.socket import MediaSocket
+from ai_agent.session.recording import Recorder
 from ai_agent.tts.types import TextToSpeech, TtsError
 
 log = structlog.get_logger(__name__)
@@ -68,7 +69,9 @@ class Speaker:
         voice: str | None,
         language: str,
         fallback: TextToSpeech | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
+        self.recorder = recorder
         self._media, self._tts, self._fallback = media, tts, fallback
         self._voice, self._language = voice, language
         self._playing: asyncio.Event | None = None
@@ -105,6 +108,8 @@ class Speaker:
                 now = time.monotonic()
                 self.current.tts_first_byte_at = self.current.tts_first_byte_at or now
                 await self._media.play(chunk)
+                if self.recorder is not None:
+                    self.recorder.spoken(chunk)
                 self.current.audio_seconds[-1] += len(chunk) / (2 * rate)
                 self.current.first_audio_at = self.current.first_audio_at or time.monotonic()
         finally:
@@ -125,5 +130,7 @@ class Speaker:
         if utterance.first_audio_at is not None and self.speaking:
             utterance.heard = utterance.cut_at(time.monotonic() - utterance.first_audio_at)
         await self._media.flush()
+        if self.recorder is not None:
+            self.recorder.flushed()
         if self._playing is not None:
             self._playing.set()
