@@ -9,9 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from dialer import analytics, campaigns, do_not_call, lead_imports, leads
 from dialer.calls import api, conversations, legacy
 from dialer.calls.consumer import CONSUMER_GROUP, CallEvents
 from dialer.calls.listeners import StatusListener
+from dialer.campaigns.runner import CampaignRunner
+from dialer.lead_imports.worker import ImportWorker
 from dialer.settings import Settings
 from dialer.webhooks import WebhookRunner, WebhookStatusListener, create_client
 from dialplane.app import create_service_app
@@ -41,9 +44,22 @@ def create_app(
                 settings.webhook_config(),
                 listener=app.state.event_stream.listener,
             )
-            async with running([consumer, outcomes, webhooks]):
+            imports = ImportWorker(app.state.sessions, settings)
+            campaign_runner = CampaignRunner(app.state.sessions, settings)
+            async with running([consumer, outcomes, webhooks, imports, campaign_runner]):
                 yield
 
     return create_service_app(
-        settings, title="Dialplane Dialer", routers=[api.router, legacy.router], extra_lifespan=dialer
+        settings,
+        title="Dialplane Dialer",
+        routers=[
+            api.router,
+            legacy.router,
+            lead_imports.api.router,  # before leads: /leads/import is not a lead id
+            leads.api.router,
+            campaigns.api.router,
+            do_not_call.api.router,
+            analytics.api.router,
+        ],
+        extra_lifespan=dialer,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator, Generator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
 from dialer.calls.consumer import CONSUMER_GROUP
 from dialer.calls.listeners import StatusListener
@@ -174,3 +175,25 @@ async def wait_for_call(
             if response.status_code == 200 and body["status"] in statuses:
                 return body
             await asyncio.sleep(0.05)
+
+
+async def add_campaign(sessions: SessionFactory, **values: Any) -> uuid.UUID:
+    """A campaign row straight in the database (a draft with everyday limits unless ``values`` say
+    otherwise), for tests that need one to refer to."""
+    from dialer.tables import campaigns
+
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "name": "test campaign",
+        "schedule": {},
+        "max_concurrent_calls": 2,
+        "calls_per_second": 1.0,
+        "retry_policy": {},
+        "attempt_cap": 7,
+        "attempt_window_seconds": 7 * 86_400,
+        "abandon_rate_limit": 0.03,
+        "created_by": "api_key:test",
+    } | values
+    async with transaction(sessions) as session:
+        await session.execute(insert(campaigns).values(**row))
+    return uuid.UUID(str(row["id"]))

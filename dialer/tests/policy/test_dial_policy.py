@@ -11,7 +11,14 @@ import pytest
 
 from dialer.policy import do_not_call
 from dialer.settings import Settings
-from dialer.testing import FixedClock, bridge_commands, call_events, dialer_client, dialer_settings
+from dialer.testing import (
+    FixedClock,
+    add_campaign,
+    bridge_commands,
+    call_events,
+    dialer_client,
+    dialer_settings,
+)
 from dialplane.db import SessionFactory, transaction
 
 NEW_YORK_NUMBER = "+12125550123"
@@ -72,10 +79,8 @@ async def test_a_prefix_entry_refuses_every_number_under_it(
 async def test_expired_and_other_campaigns_entries_do_not_refuse_a_single_call(
     client: httpx.AsyncClient, sessions: SessionFactory
 ) -> None:
-    import uuid
-
     await add_entry(sessions, "+12025550100", expires_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
-    await add_entry(sessions, "+12025550100", match="prefix", campaign_id=uuid.uuid4())
+    await add_entry(sessions, "+12025550100", match="prefix", campaign_id=await add_campaign(sessions))
     await assert_accepted(client, {"to": "+12025550100"})
 
 

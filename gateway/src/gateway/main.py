@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from dialplane.app import create_service_app
 from dialplane.calls import CALLS_STREAM, CONVERSATIONS_STREAM
 from dialplane.runners import running
-from gateway import agent
+from gateway import agent, analytics, campaigns, do_not_call, lead_imports, leads
 from gateway.api_keys import api as api_keys_api
 from gateway.auth import api as auth_api
 from gateway.auth.body_limit import BodySizeLimitMiddleware
@@ -58,7 +58,18 @@ def create_app(
     app = create_service_app(
         settings,
         title="Dialplane Gateway",
-        routers=[auth_api.router, api_keys_api.router, calls_api.router, live_api.router, *agent.routers],
+        routers=[
+            auth_api.router,
+            api_keys_api.router,
+            calls_api.router,
+            live_api.router,
+            *agent.routers,
+            lead_imports.api.router,  # before leads: /leads/import is not a lead id
+            leads.api.router,
+            campaigns.api.router,
+            do_not_call.api.router,
+            analytics.api.router,
+        ],
         extra_lifespan=gateway_resources,
     )
     # Innermost of the middleware (add_middleware would make it outermost), so a 413 still gets its request

@@ -36,6 +36,9 @@ SCOPES = (
     "agents:write",
     "meetings:read",
     "meetings:write",
+    "do_not_call:read",
+    "do_not_call:write",
+    "analytics:read",
     "admin",
 )
 

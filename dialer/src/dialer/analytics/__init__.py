@@ -1,0 +1,3 @@
+from dialer.analytics import api
+
+__all__ = ["api"]

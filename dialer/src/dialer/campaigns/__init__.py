@@ -1,0 +1,3 @@
+from dialer.campaigns import api
+
+__all__ = ["api"]

@@ -1,0 +1,3 @@
+from dialer.lead_imports import api
+
+__all__ = ["api"]

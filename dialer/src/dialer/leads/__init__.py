@@ -1,0 +1,3 @@
+from dialer.leads import api
+
+__all__ = ["api"]

@@ -1,0 +1,5 @@
+"""Routes of leads (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["leads"])

@@ -1,0 +1,3 @@
+from gateway.analytics import api
+
+__all__ = ["api"]

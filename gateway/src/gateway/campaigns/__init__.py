@@ -1,0 +1,3 @@
+from gateway.campaigns import api
+
+__all__ = ["api"]

@@ -1,0 +1,5 @@
+"""Routes of campaigns (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["campaigns"])

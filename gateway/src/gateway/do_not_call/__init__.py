@@ -1,0 +1,3 @@
+from gateway.do_not_call import api
+
+__all__ = ["api"]

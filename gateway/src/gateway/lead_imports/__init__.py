@@ -1,0 +1,3 @@
+from gateway.lead_imports import api
+
+__all__ = ["api"]

@@ -1,0 +1,3 @@
+from gateway.leads import api
+
+__all__ = ["api"]
