@@ -15,7 +15,8 @@
 #
 # Environment: DIALPLANE_CACHE_DIR (default /var/cache/dialplane), DEBIAN_MIRROR, ASTERISK_HTTP_PORT (8088),
 # ASTERISK_SIP_PORT (5060), ASTERISK_BIND_ADDRESS (127.0.0.1), ASTERISK_ARI_USERNAME / ASTERISK_ARI_PASSWORD
-# (dialplane / dialplane), ASTERISK_ARI_APP (dialplane), ASTERISK_ENTITY_ID (02:00:00:00:00:01).
+# (dialplane / dialplane), ASTERISK_ARI_APP (dialplane), ASTERISK_ENTITY_ID (02:00:00:00:00:01),
+# ASTERISK_IDENTIFICATION_MESSAGE (the abandoned-call message; default: voices/identification.txt).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Render the test-carrier prompts (voices/lines.txt) and the answering machine's beep into DEST_DIR as
-# signed-linear raw audio: NAME.sln16 (16 kHz) and NAME.sln (8 kHz), mono, native byte order.
-# Needs espeak-ng and sox. Idempotent: does nothing while DEST_DIR matches the current inputs.
+# Render the identification message of abandoned calls (voices/identification.txt, or the environment's
+# ASTERISK_IDENTIFICATION_MESSAGE), the test-carrier prompts (voices/lines.txt) and the answering machine's
+# beep into DEST_DIR as signed-linear raw audio: NAME.sln16 (16 kHz) and NAME.sln (8 kHz), mono, native
+# byte order. Needs espeak-ng and sox. Idempotent: does nothing while DEST_DIR matches the current inputs.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly here
 readonly lines_file="$here/voices/lines.txt"
+readonly identification_file="$here/voices/identification.txt"
 work_dir=""
 
 usage() {
@@ -14,8 +16,17 @@ usage() {
     exit 2
 }
 
+# The identification message: ASTERISK_IDENTIFICATION_MESSAGE, else the file's lines that are not comments.
+identification_text() {
+    if [[ -n "${ASTERISK_IDENTIFICATION_MESSAGE:-}" ]]; then
+        printf '%s' "$ASTERISK_IDENTIFICATION_MESSAGE"
+    else
+        grep -v '^[[:space:]]*#' "$identification_file" | tr '\n' ' '
+    fi
+}
+
 inputs_digest() {
-    cat "$lines_file" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1
+    { cat "$lines_file" "${BASH_SOURCE[0]}"; identification_text; } | sha256sum | cut -d' ' -f1
 }
 
 # to_slin WAV DEST_BASE: DEST_BASE.sln16 and DEST_BASE.sln
@@ -48,6 +59,7 @@ render_all() {
         [[ -z "$(trim "$name")" || "$name" == \#* ]] && continue
         render_line "$(trim "$name")" "$(trim "$voice")" "$(trim "$text")" "$work"
     done <"$lines_file"
+    render_line identification en-us "$(trim "$(identification_text)")" "$work"
     render_beep "$work"
     rm -f "$work"/*.wav
 }

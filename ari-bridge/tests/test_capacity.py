@@ -9,6 +9,7 @@ import pytest
 
 from ari_bridge.capacity import Capacity, NoSuchTrunkError
 from ari_bridge.settings import NodeConfig, TrunkConfig
+from dialplane.capacity import CapacityReport
 
 
 def capacity(
@@ -91,3 +92,11 @@ async def test_try_acquire_takes_a_free_slot_now_and_never_one_over_the_limits()
     await limits.release(first, "t")
     assert limits.try_acquire("t") in {"a", "b"}
     assert capacity(connected=set()).try_acquire("t") is None  # no node connected
+
+
+async def test_each_trunk_reports_its_limit_and_the_calls_it_carries() -> None:
+    limits = capacity(max_concurrent=3)
+    node = await limits.acquire("t")
+    await limits.acquire("t")
+    await limits.release(node, "t")
+    assert limits.reports() == [CapacityReport("trunk:t", capacity=3, in_use=1)]

@@ -5,6 +5,9 @@ A call needs a slot on its trunk (``max_concurrent``), its turn under the trunk'
 (``max_channels``); the least-loaded such node is chosen. :meth:`Capacity.acquire` waits until all three
 hold, so limits are never exceeded; :meth:`Capacity.release` frees the slot when the call ends. The
 counters are restored from the database after a restart (:meth:`Capacity.restore`).
+
+Each trunk's limit and calls in use are reported to the dialer's pacing in ``capacity_reports``
+(:meth:`Capacity.reports`, resource ``trunk:<name>``; see :mod:`dialplane.capacity`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from prometheus_client import Gauge
 
 from ari_bridge.settings import NodeConfig, TrunkConfig
+from dialplane.capacity import CapacityReport, trunk_resource
 from dialplane.metrics import NAMESPACE
 
 ACTIVE_CALLS = Gauge(
@@ -106,6 +110,13 @@ class Capacity:
             name: {"active": n.active, "max_channels": n.config.max_channels}
             for name, n in self._nodes.items()
         }
+
+    def reports(self) -> list[CapacityReport]:
+        """Per trunk: its ``max_concurrent`` and the calls it carries now."""
+        return [
+            CapacityReport(trunk_resource(name), capacity=trunk.config.max_concurrent, in_use=trunk.active)
+            for name, trunk in self._trunks.items()
+        ]
 
     def _try(self, trunk: _Trunk) -> tuple[str | None, float]:
         """A node for a call now, else ``(None, seconds worth waiting before looking again)``."""

@@ -1,5 +1,6 @@
 """The ari-bridge service application: takes originate/hangup commands, places and tracks calls on the
-configured Asterisk nodes, and publishes their progress on the event stream."""
+configured Asterisk nodes, and publishes their progress on the event stream. Each trunk's limit and calls in
+use are reported in ``capacity_reports`` for the dialer's pacing (:mod:`dialplane.capacity`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 
 from ari_bridge.api import router
 from ari_bridge.calls import repository
+from ari_bridge.calls.abandon import AgentWaits
 from ari_bridge.calls.commands import CallCommands
 from ari_bridge.calls.media import AgentMedia
 from ari_bridge.calls.reconcile import Reconciler, enforce_max_duration
@@ -23,6 +25,7 @@ from ari_bridge.nodes import Nodes
 from ari_bridge.settings import Settings
 from dialplane.app import ReadinessCheck, create_service_app
 from dialplane.calls import BRIDGE_QUEUE
+from dialplane.capacity import CapacityReporter
 from dialplane.db import transaction
 from dialplane.runners import running
 
@@ -47,7 +50,7 @@ def create_app(settings: Settings | None = None, transport: Any = None) -> FastA
     @asynccontextmanager
     async def bridge(app: FastAPI) -> AsyncIterator[None]:
         sessions, stream = app.state.sessions, app.state.event_stream
-        tracker = CallTracker(stream)
+        tracker = CallTracker(stream, AgentWaits.of(settings))
         capacity = Capacity(
             settings.nodes, settings.trunks, is_connected=lambda name: nodes.is_connected(name)
         )
@@ -63,15 +66,19 @@ def create_app(settings: Settings | None = None, transport: Any = None) -> FastA
         media = AgentMedia(sessions, stream, nodes, settings)
         commands = CallCommands(sessions, tracker, capacity, nodes, settings, media)
         worker = stream.worker(BRIDGE_QUEUE, commands.handle, concurrency=settings.worker_concurrency)
-        app.state.nodes, app.state.capacity = nodes, capacity
+        reporter = CapacityReporter(
+            sessions, capacity.reports, interval_seconds=settings.capacity_report_interval_seconds
+        )
+        app.state.nodes, app.state.capacity, app.state.capacity_reporter = nodes, capacity, reporter
         await nodes.start()
         guard = asyncio.create_task(
             enforce_max_duration(sessions, nodes, settings.duration_check_interval_seconds)
         )
         try:
-            async with running([worker]):
+            async with running([worker, reporter]):
                 yield
         finally:
+            await media.deadlines.close()
             guard.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await guard

@@ -67,10 +67,25 @@ class Settings(ServiceSettings):
     # ~0.7 s (p50) under load, at 50 ~50 ms, for ~10 % fewer calls answered per second (bench/README.md).
     worker_concurrency: int = Field(default=50, ge=1, description="originate/hangup commands at once")
     duration_check_interval_seconds: float = Field(default=1.0, gt=0)
+    abandon_after_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="a person-answered agent call whose AI agent has not connected this long after the answer"
+        " (after AMD: the verdict) hears the identification message and ends as abandoned",
+    )
+    abandon_context: str = Field(
+        default="dialplane-abandoned",
+        pattern=r"^[A-Za-z0-9_-]{1,80}$",
+        description="dialplan context (extension s) that plays the identification message and hangs up",
+    )
     agent_connect_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
-        description="an answered agent call whose AI agent has not connected by then is hung up",
+        description="an agent call answered by a machine whose AI agent has not connected by then is hung up",
+    )
+    capacity_report_interval_seconds: float = Field(
+        default=2.0, gt=0, le=5, description="how often the trunks' capacity reports are refreshed"
     )
 
     @model_validator(mode="after")

@@ -4,17 +4,20 @@ delivers)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from dialer import analytics, campaigns, do_not_call, lead_imports, leads
+from dialer import analytics, campaigns, do_not_call, lead_imports, leads, refusals
 from dialer.calls import api, conversations, legacy
 from dialer.calls.consumer import CONSUMER_GROUP, CallEvents
 from dialer.calls.listeners import StatusListener
 from dialer.campaigns.runner import CampaignRunner
+from dialer.campaigns.settle import CampaignCallListener
 from dialer.lead_imports.worker import ImportWorker
+from dialer.policy.clock import Clock, system_clock
 from dialer.settings import Settings
 from dialer.webhooks import WebhookRunner, WebhookStatusListener, create_client
 from dialplane.app import create_service_app
@@ -23,19 +26,29 @@ from dialplane.runners import running
 
 
 def create_app(
-    settings: Settings | None = None, *, status_listeners: Sequence[StatusListener] = ()
+    settings: Settings | None = None,
+    *,
+    status_listeners: Sequence[StatusListener] = (),
+    clock: Clock = system_clock,
 ) -> FastAPI:
     """The service. ``status_listeners`` hear about every call status change (see :class:`StatusListener`);
-    more can be appended to ``app.state.status_listeners`` in a lifespan before requests arrive."""
+    more can be appended to ``app.state.status_listeners`` in a lifespan before requests arrive. ``clock`` is
+    the campaign runner's (tests set it)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def dialer(app: FastAPI) -> AsyncIterator[None]:
-        app.state.status_listeners = [WebhookStatusListener(), *status_listeners]
+        campaign_runner = CampaignRunner(app.state.sessions, settings, app.state.event_stream, clock)
+        callback_delay = dt.timedelta(seconds=settings.campaign_callback_delay_seconds)
+        campaign_calls = CampaignCallListener(campaign_runner.signal.set, callback_delay)
+        app.state.status_listeners = [WebhookStatusListener(), campaign_calls, *status_listeners]
+        app.state.campaign_runner = campaign_runner
         events = CallEvents(app.state.status_listeners)
         consumer = app.state.event_stream.consumer(CONSUMER_GROUP, [CALLS_STREAM], events.handle)
         outcomes = app.state.event_stream.consumer(
-            conversations.CONSUMER_GROUP, [CONVERSATIONS_STREAM], conversations.handle
+            conversations.CONSUMER_GROUP,
+            [CONVERSATIONS_STREAM],
+            conversations.ConversationEvents(callback_delay).handle,
         )
         async with create_client() as client:
             webhooks = WebhookRunner(
@@ -45,7 +58,6 @@ def create_app(
                 listener=app.state.event_stream.listener,
             )
             imports = ImportWorker(app.state.sessions, settings)
-            campaign_runner = CampaignRunner(app.state.sessions, settings)
             async with running([consumer, outcomes, webhooks, imports, campaign_runner]):
                 yield
 
@@ -59,6 +71,7 @@ def create_app(
             leads.api.router,
             campaigns.api.router,
             do_not_call.api.router,
+            refusals.api.router,
             analytics.api.router,
         ],
         extra_lifespan=dialer,

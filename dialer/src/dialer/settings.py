@@ -52,6 +52,32 @@ class Settings(ServiceSettings):
     )
     webhook_concurrency: int = Field(default=20, ge=1, le=1000)
     webhook_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    import_batch_size: int = Field(
+        default=1000, ge=1, le=10_000, description="rows of a lead file written per transaction"
+    )
+    import_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="a lead import whose worker is silent this long is taken over",
+    )
+    import_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    import_max_line_bytes: int = Field(
+        default=65_536, ge=1024, le=1_048_576, description="longer lines of a lead file are refused"
+    )
+
+    campaign_round_seconds: float = Field(
+        default=0.2, gt=0, le=10, description="how often the campaign runner looks for leads to dial"
+    )
+    campaign_abandon_pause_ratio: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="a campaign pauses once its 30-day abandon rate reaches this share of its limit",
+    )
+    campaign_callback_delay_seconds: int = Field(
+        default=3600, ge=0, description="when a lead asked for a callback without a time"
+    )
 
     @field_validator("calling_hours_exempt_prefixes", mode="before")
     @classmethod

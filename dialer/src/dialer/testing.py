@@ -93,8 +93,9 @@ async def dialer_client(
     status_listeners: Sequence[StatusListener] = (),
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a running dialer (lifespan, consumer) whose requests carry a signed principal."""
-    app = create_app(settings, status_listeners=status_listeners)
-    set_clock(app, clock or FixedClock())
+    clock = clock or FixedClock()
+    app = create_app(settings, status_listeners=status_listeners, clock=clock)
+    set_clock(app, clock)
     async with app_client(app) as client:
         client.auth = SignedPrincipal(who or principal())
         yield client

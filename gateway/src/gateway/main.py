@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from dialplane.app import create_service_app
 from dialplane.calls import CALLS_STREAM, CONVERSATIONS_STREAM
 from dialplane.runners import running
-from gateway import agent, analytics, campaigns, do_not_call, lead_imports, leads
+from gateway import agent, analytics, campaigns, do_not_call, lead_imports, leads, refusals
 from gateway.api_keys import api as api_keys_api
 from gateway.auth import api as auth_api
 from gateway.auth.body_limit import BodySizeLimitMiddleware
@@ -68,6 +68,7 @@ def create_app(
             leads.api.router,
             campaigns.api.router,
             do_not_call.api.router,
+            refusals.api.router,
             analytics.api.router,
         ],
         extra_lifespan=gateway_resources,

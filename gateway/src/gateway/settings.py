@@ -1,7 +1,8 @@
 """Settings of the gateway service (environment prefix ``GATEWAY_``, then ``DIALPLANE_``).
 
 Besides the shared ones: how access tokens are signed and for how long they last, the rate limits, the
-largest request body accepted, where the internal services are, and the live-event keep-alive.
+largest request body and file upload accepted, where the internal services are, and the live-event
+keep-alive.
 ``jwt_secret`` keeps the placeholder ``change-me`` in development only; outside it the shared validator
 refuses placeholders and :meth:`Settings._strong_jwt_secret` short secrets.
 """
@@ -31,7 +32,15 @@ class Settings(ServiceSettings):
     access_token_ttl_seconds: int = Field(default=3600, ge=1, le=86_400)
     user_rate_limit_per_minute: int = Field(default=600, ge=1)
     login_failures_per_minute: int = Field(default=10, ge=1)
+    partner_transfer_per_minute: int = Field(
+        default=60, ge=1, description="partner transfers (POST /api/v1/leads/partner-transfer) per API key"
+    )
     max_body_bytes: int = Field(default=MEBIBYTE, ge=1024)
+    max_upload_bytes: int = Field(
+        default=200 * MEBIBYTE,
+        ge=1024,
+        description="largest file upload (lead imports); streamed, never held",
+    )
     dialer_url: str = Field(default="http://127.0.0.1:8001", description="the dialer's internal base URL")
     ai_agent_url: str = Field(default="http://127.0.0.1:8003", description="the ai-agent's internal base URL")
     internal_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

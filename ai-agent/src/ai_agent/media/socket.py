@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -75,6 +76,7 @@ class MediaSocket:
         self._pending = b""
         self.closed = False
         self.keys: list[str] = []  # digits pressed and not yet taken
+        self.first_audio_at: dt.datetime | None = None  # when the agent's first audio was sent (UTC)
 
     @classmethod
     async def connect(cls, url: str, *, open_timeout: float = 5.0) -> MediaSocket:
@@ -170,3 +172,5 @@ class MediaSocket:
     async def _send(self, message: bytes | str) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
             await self._connection.send(message)
+            if self.first_audio_at is None and isinstance(message, bytes):
+                self.first_audio_at = dt.datetime.now(dt.UTC)

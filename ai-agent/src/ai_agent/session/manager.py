@@ -6,6 +6,10 @@
   its media channel waits) starts the conversation — if this process has room (``max_conversations``;
   otherwise the command goes back to the queue for another agent) — and runs it as a task.
 
+The process's capacity (``max_conversations``, and how many run) is what it reports in
+``capacity_reports`` (:meth:`ConversationManager.capacity_report`; see :mod:`dialplane.capacity`);
+``on_change`` is called whenever a conversation starts or ends, so the report is refreshed at once.
+
 When a conversation ends, its outcome and summary are stored and ``conversation.ended`` is published in
 the same transaction; an opt-out is published at once (``conversation.opted_out``), so the number is on the
 do-not-call list before the call has even ended.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -26,6 +31,7 @@ from ai_agent.conversations import repository as conversations
 from ai_agent.session import metrics
 from ai_agent.session.runner import CallRunner, ConverseRequest
 from dialplane.calls import CALLS_STREAM, CONVERSE, CallStatus
+from dialplane.capacity import AGENT_RESOURCE, CapacityReport
 from dialplane.events import Command, Event
 
 log = structlog.get_logger(__name__)
@@ -45,9 +51,12 @@ class QueuedCall(BaseModel):
 
 
 class ConversationManager:
-    def __init__(self, runner: CallRunner, *, max_conversations: int) -> None:
+    def __init__(
+        self, runner: CallRunner, *, max_conversations: int, on_change: Callable[[], None] = lambda: None
+    ) -> None:
         self._runner = runner
         self._max = max_conversations
+        self._on_change = on_change
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     @property
@@ -57,6 +66,9 @@ class ConversationManager:
     @property
     def free(self) -> int:
         return self._max - self.active
+
+    def capacity_report(self) -> list[CapacityReport]:
+        return [CapacityReport(AGENT_RESOURCE, capacity=self._max, in_use=self.active)]
 
     async def on_call_event(self, session: AsyncSession, event: Event) -> None:
         """Consumer handler of the ``calls`` stream."""
@@ -96,6 +108,7 @@ class ConversationManager:
             return
         task = asyncio.create_task(self._run(request, record))
         self._tasks[request.call_id] = task
+        self._on_change()
 
     async def _run(self, request: ConverseRequest, record: conversations.ConversationRecord) -> None:
         metrics.ACTIVE.inc()
@@ -105,6 +118,7 @@ class ConversationManager:
         finally:
             metrics.ACTIVE.dec()
             self._tasks.pop(request.call_id, None)
+            self._on_change()
 
     async def stop(self) -> None:
         for task in list(self._tasks.values()):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from dialplane.metrics import NAMESPACE
@@ -27,11 +29,27 @@ OUTCOMES = Counter(
     "agent_outcomes_total", "Conversations ended, by outcome.", ["outcome"], namespace=NAMESPACE
 )
 ACTIVE = Gauge("agent_active_conversations", "Conversations going on in this process.", namespace=NAMESPACE)
+ANSWER_TO_FIRST_AUDIO = Histogram(
+    "agent_answer_to_first_audio_seconds",
+    "From the call's answer to the agent's first audio sent, by who answered (human, machine, unknown; "
+    "not_detected without answering-machine detection).",
+    ["answered_by"],
+    buckets=(0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 20.0, 30.0),
+    namespace=NAMESPACE,
+)
 
 
 def stage(name: str, start: float | None, end: float | None) -> None:
     if start is not None and end is not None:
         TURN_STAGE.labels(name).observe(max(0.0, end - start))
+
+
+def first_audio(
+    answered_at: dt.datetime | None, first_audio_at: dt.datetime | None, answered_by: str | None
+) -> None:
+    if answered_at is not None and first_audio_at is not None:
+        seconds = max(0.0, (first_audio_at - answered_at).total_seconds())
+        ANSWER_TO_FIRST_AUDIO.labels(answered_by or "not_detected").observe(seconds)
 
 
 def observe_turn(timings: dict[str, float]) -> None:

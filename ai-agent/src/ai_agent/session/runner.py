@@ -56,6 +56,7 @@ class ConverseRequest(BaseModel):
     media_url: str = Field(pattern=r"^wss?://")
     media_format: str = "slin16"
     answered_by: str | None = None
+    answered_at: dt.datetime | None = None  # when the far end picked up (the bridge's clock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class CallRunner:
 
     async def run(self, request: ConverseRequest, record: conversations.ConversationRecord) -> None:
         decisions, person_turns, ended_by = Decisions(), 0, "error"
+        media: MediaSocket | None = None
         try:
             async with transaction(self._p.sessions) as session:
                 facts = await self._facts(session, record)
@@ -128,6 +130,8 @@ class CallRunner:
         except Exception:
             log.exception("conversation_failed")
             await self._hang_up(request.call_id)
+        first_audio_at = media.first_audio_at if media is not None else None
+        metrics.first_audio(request.answered_at, first_audio_at, request.answered_by)
         outcome = outcome_of(decisions, person_turns, request.answered_by)
         async with transaction(self._p.sessions) as session:
             await self._finish(
@@ -137,6 +141,7 @@ class CallRunner:
                 summary_of(outcome, decisions),
                 decisions,
                 end_reason=ended_by,
+                first_audio_at=first_audio_at,
             )
 
     async def _facts(self, session: AsyncSession, record: conversations.ConversationRecord) -> CallFacts:
@@ -249,6 +254,7 @@ class CallRunner:
         decisions: Decisions,
         *,
         end_reason: str,
+        first_audio_at: dt.datetime | None = None,
     ) -> None:
         ended = await conversations.finish(
             session,
@@ -270,6 +276,7 @@ class CallRunner:
             "callback_at": decisions.callback_at.isoformat() if decisions.callback_at else None,
             "meeting_id": decisions.meeting_id,
             "opted_out": decisions.opted_out,
+            "first_audio_at": first_audio_at.isoformat() if first_audio_at else None,
         }
         await self._p.stream.publish(
             session, NewEvent(CONVERSATIONS_STREAM, str(call_id), CONVERSATION_ENDED, data)

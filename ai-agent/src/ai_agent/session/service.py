@@ -1,6 +1,7 @@
 """The conversation engine's resources, made in the service's ``lifespan()``: speech to text (the Whisper
 model loaded before the service says it is ready), text to speech (with espeak-ng as the fallback of a
-cloud provider), the language model, and the event-stream consumer and worker that bring it calls."""
+cloud provider), the language model, the event-stream consumer and worker that bring it calls, and the
+reporter of the process's capacity (``capacity_reports``, read by the dialer's pacing)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ai_agent.settings import LlmSettings, Settings
 from ai_agent.stt.settings import build_speech_to_text
 from ai_agent.tts.settings import TtsSettings, build_text_to_speech
 from dialplane.calls import AGENT_QUEUE, CALLS_STREAM
+from dialplane.capacity import CapacityReporter
 from dialplane.runners import running
 
 
@@ -82,11 +84,21 @@ async def conversation_engine(app: FastAPI, settings: Settings) -> AsyncIterator
                 end_silence_ms=engine.end_of_turn_silence_ms,
             ),
         )
-        manager = ConversationManager(CallRunner(pipeline), max_conversations=engine.max_conversations)
+        reporter = CapacityReporter(
+            app.state.sessions,
+            lambda: manager.capacity_report(),
+            interval_seconds=settings.capacity_report_interval_seconds,
+        )
+        manager = ConversationManager(
+            CallRunner(pipeline),
+            max_conversations=settings.max_conversations,
+            on_change=reporter.refresh_soon,
+        )
         stack.push_async_callback(manager.stop)
         app.state.text_to_speech, app.state.conversations = tts, manager
+        app.state.capacity_reporter = reporter
         stream = app.state.event_stream
         consumer = stream.consumer(CONSUMER_GROUP, [CALLS_STREAM], manager.on_call_event, start_from="latest")
         worker = stream.worker(AGENT_QUEUE, manager.on_command, concurrency=4)
-        async with running([consumer, worker]):
+        async with running([consumer, worker, reporter]):
             yield manager

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError, AriUnavailableError
 from ari_bridge.calls import repository
+from ari_bridge.calls.abandon import is_abandoned
 from ari_bridge.calls.live import live_call
 from ari_bridge.calls.media import MEDIA_COMMANDS, AgentMedia, MediaRequest
 from ari_bridge.calls.metrics import OriginationResult, count_origination
@@ -277,6 +278,9 @@ class CallCommands:
             call = await repository.get(session, request.call_id, lock=True)
             if call is None or call.status.is_terminal:
                 log.info("hangup_nothing_to_do", status=call.status.value if call else None)
+                return
+            if is_abandoned(call.failure_reason):
+                log.info("hangup_left_to_identification_message")  # the dialplan hangs up after it
                 return
             await repository.update(session, call.call_id, hangup_requested=True)
             if call.status == CallStatus.QUEUED:

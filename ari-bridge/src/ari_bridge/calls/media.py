@@ -15,8 +15,9 @@ the call's trunk, or a channel endpoint such as ``PJSIP/100@office``) is dialed 
 once it answers it joins the bridge and the agent's media channel is hung up (the agent leaves; its channel
 going away no longer ends the call). If nobody answers, the agent stays on the call.
 
-An agent that does not connect within ``agent_connect_timeout_seconds`` (a delayed ``call.check_agent``)
-gets the call hung up with a reason, rather than a person hearing silence.
+An agent that has not connected ``abandon_after_seconds`` (2 s) after a person answered makes the call
+abandoned: the person hears the identification message and the call ends (:mod:`ari_bridge.calls.abandon`).
+A machine-answered call whose agent has not connected within ``agent_connect_timeout_seconds`` is hung up.
 
 Every step is idempotent (ids are ours; 404/409 from a repeated step mean it happened), so a redelivered
 command does no harm.
@@ -25,6 +26,7 @@ command does no harm.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from urllib.parse import urlsplit, urlunsplit
 
 import structlog
@@ -32,11 +34,12 @@ from pydantic import BaseModel, Field
 
 from ari_bridge.ari import AriConflictError, AriError, AriNotFoundError
 from ari_bridge.calls import repository
+from ari_bridge.calls.abandon import ABANDONED_CALLS, AgentDeadlines, AgentWaits, abandon_reason, is_abandoned
 from ari_bridge.calls.live import live_call
 from ari_bridge.calls.repository import BridgeCall
 from ari_bridge.nodes import NodeRuntime, Nodes
 from ari_bridge.settings import Settings
-from dialplane.calls import AGENT_QUEUE, BRIDGE_QUEUE, CONVERSE, HANGUP, media_channel_id
+from dialplane.calls import AGENT_QUEUE, BRIDGE_QUEUE, CONVERSE, HANGUP, AnsweredBy, media_channel_id
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import EventStream, NewCommand
 
@@ -62,6 +65,24 @@ TRANSFER_PREFIX = "transfer-"
 class MediaRequest(BaseModel):
     call_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     destination: str | None = Field(default=None, pattern=r"^(\+[1-9][0-9]{6,14}|[A-Za-z]+/[^\s,]{1,200})$")
+    ready_at: dt.datetime | None = None  # call.connect_agent: when the call was answered (or AMD's verdict)
+
+
+def agent_commands(call_id: str, ready_at: dt.datetime, wait_seconds: float) -> list[NewCommand]:
+    """What an answered agent call needs: its agent, and a check ``wait_seconds`` after ``ready_at`` (its own
+    key: a delayed command would hold back the call's later commands)."""
+    return [
+        NewCommand(
+            BRIDGE_QUEUE, call_id, CONNECT_AGENT, {"call_id": call_id, "ready_at": ready_at.isoformat()}
+        ),
+        NewCommand(
+            BRIDGE_QUEUE,
+            f"{call_id}:check-agent",
+            CHECK_AGENT,
+            {"call_id": call_id},
+            delay_seconds=wait_seconds,
+        ),
+    ]
 
 
 def call_of_media_channel(channel_id: str) -> str | None:
@@ -91,6 +112,8 @@ class AgentMedia:
         self._stream = stream
         self._nodes = nodes
         self._settings = settings
+        self._waits = AgentWaits.of(settings)
+        self.deadlines = AgentDeadlines(self._check_at_deadline)
 
     async def handle(self, command_type: str, request: MediaRequest) -> None:
         live = await live_call(self._sessions, self._nodes, request.call_id)
@@ -98,8 +121,10 @@ class AgentMedia:
             await self.release(request.call_id)
         elif live is None:
             log.info("media_call_not_live", command_type=command_type)
+        elif is_abandoned(live[0].failure_reason):
+            await self._after_abandon(command_type, live[1], request.call_id)
         elif command_type == CONNECT_AGENT:
-            await self.connect(*live)
+            await self.connect(*live, ready_at=request.ready_at or dt.datetime.now(dt.UTC))
         elif command_type == BRIDGE_MEDIA:
             await self.bridge(*live)
         elif command_type == CHECK_AGENT:
@@ -111,7 +136,7 @@ class AgentMedia:
         elif command_type == MEDIA_GONE:
             await self.media_gone(*live)
 
-    async def connect(self, call: BridgeCall, runtime: NodeRuntime) -> None:
+    async def connect(self, call: BridgeCall, runtime: NodeRuntime, *, ready_at: dt.datetime) -> None:
         client, channel = runtime.client, media_channel_id(call.call_id)
         try:
             await client.create_bridge(call.call_id)
@@ -122,25 +147,20 @@ class AgentMedia:
             return
         except AriError as exc:
             log.warning("media_setup_failed", error=str(exc))
-            await self._hang_up(call.call_id, "the audio path to the AI agent could not be set up")
+            await self._no_agent(call, runtime, "the audio path to the AI agent could not be set up")
             return
         data = {
             "call_id": call.call_id,
             "media_url": media_url(runtime.config.ari_url, connection_id),
             "media_format": MEDIA_FORMAT,
             "answered_by": call.answered_by,
+            "answered_at": call.answered_at.isoformat() if call.answered_at else None,
             "node": runtime.name,
         }
-        check = NewCommand(  # its own key: a delayed command would hold back the call's later commands
-            BRIDGE_QUEUE,
-            f"{call.call_id}:check-agent",
-            CHECK_AGENT,
-            {"call_id": call.call_id},
-            delay_seconds=self._settings.agent_connect_timeout_seconds,
-        )
         async with transaction(self._sessions) as session:
-            await self._stream.send(session, NewCommand(AGENT_QUEUE, call.call_id, CONVERSE, data), check)
-        log.info("media_channel_waiting_for_agent")
+            await self._stream.send(session, NewCommand(AGENT_QUEUE, call.call_id, CONVERSE, data))
+        left = self.deadlines.start(call.call_id, ready_at, self._waits.for_call(call.answered_by))
+        log.info("media_channel_waiting_for_agent", seconds_left=round(left, 3))
 
     async def _media_channel(self, runtime: NodeRuntime, channel: str) -> str:
         """Create the media channel (or find the one an earlier attempt made) and return its connection id."""
@@ -160,20 +180,80 @@ class AgentMedia:
             log.warning("media_bridge_failed", error=str(exc))
             await self._hang_up(call.call_id, "the AI agent's audio could not be joined to the call")
             return
-        log.info("media_agent_connected")
+        seconds = self.deadlines.connected(call.call_id)
+        log.info("media_agent_connected", connect_seconds=None if seconds is None else round(seconds, 3))
 
     async def check_agent(self, call: BridgeCall, runtime: NodeRuntime) -> None:
-        """Hang up an agent call whose agent never connected (the person would hear only silence)."""
+        """At the agent's deadline: a call whose agent has not connected is abandoned (a person answered) or
+        hung up (a machine did); the person is never left in silence — not even when the media channel was
+        never made (``call.connect_agent`` failed or is late)."""
+        if call.hangup_requested or call.failure_reason is not None:
+            return  # being hung up already (the agent came and went, or hung up)
         try:
-            channel = await runtime.client.get_channel(media_channel_id(call.call_id))
-        except AriNotFoundError:
-            return  # the agent came and went: the media channel's end took care of the call
+            connected = await self._agent_connected(runtime, call.call_id)
         except AriError as exc:
             log.warning("media_check_failed", error=str(exc))
             return
-        if channel.get("state") != "Up":
-            log.warning("media_agent_never_connected")
-            await self._hang_up(call.call_id, "no AI agent took the call")
+        if not connected:
+            log.warning("media_agent_not_connected_in_time")
+            await self._no_agent(call, runtime, "no AI agent took the call")
+
+    async def _agent_connected(self, runtime: NodeRuntime, call_id: str) -> bool:
+        """The agent's media channel is up, or the agent has handed the call to a person (a transfer)."""
+        with contextlib.suppress(AriNotFoundError):
+            if (await runtime.client.get_channel(media_channel_id(call_id))).get("state") == "Up":
+                return True
+        with contextlib.suppress(AriNotFoundError):
+            await runtime.client.get_channel(f"{TRANSFER_PREFIX}{call_id}")
+            return True
+        return False
+
+    async def _check_at_deadline(self, call_id: str) -> None:
+        """The in-process timer's check (the delayed ``call.check_agent`` is its safety net)."""
+        await self.handle(CHECK_AGENT, MediaRequest(call_id=call_id))
+
+    async def _no_agent(self, call: BridgeCall, runtime: NodeRuntime, reason: str) -> None:
+        if call.answered_by == AnsweredBy.MACHINE.value:
+            await self._hang_up(call.call_id, reason)
+        else:
+            await self.abandon(call, runtime)
+
+    async def abandon(self, call: BridgeCall, runtime: NodeRuntime) -> None:
+        """Mark the call abandoned (once), send it to the identification message, drop the agent's channel."""
+        async with transaction(self._sessions) as session:
+            reason = abandon_reason(self._settings.abandon_after_seconds)
+            if not await repository.claim_abandoned(session, call.call_id, reason):
+                return
+        ABANDONED_CALLS.inc()
+        log.warning("call_abandoned", reason=reason)
+        self.deadlines.forget(call.call_id)
+        try:
+            await runtime.client.continue_in_dialplan(call.call_id, self._settings.abandon_context, "s", 1)
+        except AriNotFoundError:
+            log.info("abandoned_call_already_gone")
+        except AriError as exc:
+            log.error(
+                "identification_message_refused", error=str(exc), context=self._settings.abandon_context
+            )
+            await self._hang_up_channel(runtime, call.call_id)
+        await self._hang_up_channel(runtime, media_channel_id(call.call_id))
+
+    async def _after_abandon(self, command_type: str, runtime: NodeRuntime, call_id: str) -> None:
+        """The identification message is playing: an agent that connects now is sent away; the rest waits
+        for the dialplan to end the call."""
+        if command_type == BRIDGE_MEDIA:
+            log.info("media_agent_too_late")
+            await self._hang_up_channel(runtime, media_channel_id(call_id))
+        else:
+            log.info("media_command_after_abandon", command_type=command_type)
+
+    async def _hang_up_channel(self, runtime: NodeRuntime, channel_id: str) -> None:
+        try:
+            await runtime.client.hangup(channel_id)
+        except AriNotFoundError:
+            pass
+        except AriError as exc:
+            log.warning("media_hangup_failed", channel_id=channel_id, error=str(exc))
 
     async def transfer(self, call: BridgeCall, runtime: NodeRuntime, destination: str) -> None:
         trunk = self._settings.trunk(call.trunk)
@@ -219,6 +299,7 @@ class AgentMedia:
 
     async def release(self, call_id: str) -> None:
         """The call has ended: hang up its media channel and destroy its bridge, wherever it was."""
+        self.deadlines.forget(call_id)
         async with transaction(self._sessions) as session:
             call = await repository.get(session, call_id)
         runtime = self._nodes.get(call.node or "") if call is not None else None

@@ -111,6 +111,22 @@ async def update(session: AsyncSession, call_id: str, **changes: Any) -> None:
     )
 
 
+async def claim_abandoned(session: AsyncSession, call_id: str, reason: str) -> bool:
+    """Mark an answered call abandoned (its ``failure_reason``); False — nothing changed — if it is not
+    answered, is being hung up, has a failure reason already, or was marked before."""
+    result = await session.execute(
+        text(
+            """
+            UPDATE bridge_calls SET failure_reason = :reason, updated_at = clock_timestamp()
+            WHERE call_id = :call_id AND status = 'answered' AND failure_reason IS NULL
+              AND NOT hangup_requested
+            """
+        ),
+        {"call_id": call_id, "reason": reason},
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def active_on_node(session: AsyncSession, node: str) -> list[BridgeCall]:
     query = text(f"SELECT {_COLUMNS} FROM bridge_calls WHERE node = :node AND status = ANY(:active)")
     rows = (await session.execute(query, {"node": node, "active": _ACTIVE_STATUSES})).all()

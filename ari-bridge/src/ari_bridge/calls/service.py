@@ -11,6 +11,11 @@ stays the moment of the answer. A call that ends during detection is answered (`
 IVR calls (a ``dialplan`` target): once answered (after detection, if asked for), a
 ``call.continue_in_dialplan`` command sends the channel from Stasis to the target; the bridge keeps
 tracking it there (its ChannelDestroyed still arrives).
+
+Agent calls: once answered (after detection, if asked for), ``call.connect_agent`` gives the call its AI agent
+(:mod:`ari_bridge.calls.media`) and a delayed ``call.check_agent`` checks it connected in time. Every
+terminal event carries ``abandoned``: true when the person heard the identification message instead of an
+agent (:mod:`ari_bridge.calls.abandon`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ari_bridge.calls import repository
-from ari_bridge.calls.media import CONNECT_AGENT, RELEASE_MEDIA
+from ari_bridge.calls.abandon import AgentWaits, is_abandoned
+from ari_bridge.calls.media import RELEASE_MEDIA, agent_commands
 from ari_bridge.calls.metrics import observe_transition
 from ari_bridge.calls.repository import BridgeCall
 from dialplane.calls import (
@@ -86,8 +92,9 @@ class NewCall:
 
 
 class CallTracker:
-    def __init__(self, stream: EventStream) -> None:
+    def __init__(self, stream: EventStream, agent_waits: AgentWaits | None = None) -> None:
         self._stream = stream
+        self._agent_waits = agent_waits or AgentWaits()
 
     async def record_queued(self, session: AsyncSession, call: NewCall) -> bool:
         """Record the call before anything is dialed; False if it was recorded already (a duplicate)."""
@@ -163,13 +170,17 @@ class CallTracker:
         fields = {} if answered_by is None else {"answered_by": answered_by.value}
         transition = await self._move(session, call_id, call, CallStatus.ANSWERED, **fields)
         if transition is not None:
-            step = CONTINUE_IN_DIALPLAN if transition.before.dialplan is not None else None
-            step = CONNECT_AGENT if is_agent_call(transition.before) else step
-            if step is not None:
-                await self._stream.send(
-                    session, NewCommand(BRIDGE_QUEUE, call_id, step, {"call_id": call_id})
-                )
+            await self._after_answer(session, transition.before, fields.get("answered_by"))
         return transition
+
+    async def _after_answer(self, session: AsyncSession, call: BridgeCall, answered_by: str | None) -> None:
+        """An agent call gets its agent (and its deadline); an IVR call goes to its dialplan target."""
+        if is_agent_call(call):
+            wait = self._agent_waits.for_call(answered_by)
+            await self._stream.send(session, *agent_commands(call.call_id, dt.datetime.now(dt.UTC), wait))
+        elif call.dialplan is not None:
+            step = NewCommand(BRIDGE_QUEUE, call.call_id, CONTINUE_IN_DIALPLAN, {"call_id": call.call_id})
+            await self._stream.send(session, step)
 
     async def _start_machine_detection(self, session: AsyncSession, call: BridgeCall) -> None:
         """Record when the far end answered, and ask for the detection (a command, which a restart keeps)."""
@@ -270,4 +281,6 @@ def _event(call: BridgeCall, status: CallStatus, at: dt.datetime, changes: Mappi
     for name in ("hangup_cause", "hangup_cause_text", "sip_code", "failure_reason", "answered_by"):
         if name in changes:
             data[name] = changes[name]
+    if status.is_terminal:
+        data["abandoned"] = is_abandoned(changes.get("failure_reason", call.failure_reason))
     return NewEvent(stream=CALLS_STREAM, key=call.call_id, type=status.event_type, data=data)

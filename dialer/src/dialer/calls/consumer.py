@@ -35,7 +35,7 @@ _TIMESTAMP_COLUMN = {
     CallStatus.ANSWERED: "answered_at",
 }
 _REPORTED = ("answered_by", "hangup_cause", "hangup_cause_text", "sip_code", "failure_reason")
-_KEPT_UNLESS_NULL = ("node", "trunk", "duration_seconds")
+_KEPT_UNLESS_NULL = ("node", "trunk", "duration_seconds", "abandoned")
 _NOT_DETAILS = frozenset({"call_id", "status", "at", "call"})
 
 

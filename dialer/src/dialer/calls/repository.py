@@ -44,6 +44,10 @@ class CallRecord:
     outcome: str | None
     summary: str | None
     transcript_url: str | None
+    campaign_id: uuid.UUID | None
+    lead_id: uuid.UUID | None
+    abandoned: bool
+    agent_audio_delay_seconds: float | None
     created_at: dt.datetime
     dialed_at: dt.datetime | None
     ringing_at: dt.datetime | None

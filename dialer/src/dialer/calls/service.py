@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import structlog
 from prometheus_client import Counter
@@ -24,6 +25,7 @@ from dialer.idempotency import service as idempotency
 from dialer.idempotency.service import IdempotencyKey, StoredResponse
 from dialer.policy.clock import Clock
 from dialer.policy.service import DialPolicy, DialRequest, Refusal
+from dialer.refusals import repository as refusals
 from dialer.settings import Settings
 from dialplane.api.calls import CreateCallRequest, ListCallsQuery
 from dialplane.calls import CallStatus
@@ -97,11 +99,8 @@ class CallService:
         if refusal is not None:
             call = await self._record_refusal(session, call_id, principal, spec, refusal)
             return call, respond.refused(call, refusal)
-        call = await repository.insert_call(session, spec.row(call_id, principal.id, CallStatus.QUEUED))
-        await repository.add_timeline_entry(session, call.id, CallStatus.QUEUED, call.created_at, {})
-        await producer.queue_call(self._stream, session, call)
-        CALLS_CREATED.labels(call.mode, "queued").inc()
-        log.info("call_queued", call_id=str(call.id), to=mask_number(call.to_number), mode=call.mode)
+        row = spec.row(call_id, principal.id, CallStatus.QUEUED)
+        call = await queue_new_call(session, self._stream, row)
         return call, respond.accepted(call)
 
     async def _record_refusal(
@@ -119,6 +118,15 @@ class CallService:
         details = {"refused_by": refusal.rule, "failure_reason": reason}
         await repository.add_timeline_entry(
             session, call.id, CallStatus.FAILED, call.ended_at or call.created_at, details
+        )
+        await refusals.record(
+            session,
+            rule=refusal.rule,
+            reason=refusal.reason,
+            number=call.to_number,
+            campaign_id=call.campaign_id,
+            lead_id=call.lead_id,
+            call_id=call.id,
         )
         CALLS_CREATED.labels(call.mode, refusal.rule).inc()
         log.info("call_refused", call_id=str(call.id), to=mask_number(call.to_number), rule=refusal.rule)
@@ -157,6 +165,17 @@ class CallService:
     async def timeline(self, session: AsyncSession, call_id: uuid.UUID) -> list[TimelineEntry]:
         await self.get(session, call_id)
         return await repository.timeline(session, call_id)
+
+
+async def queue_new_call(session: AsyncSession, stream: EventStream, row: dict[str, Any]) -> CallRecord:
+    """Store a new call (``row``: its columns, status queued) with its first timeline entry, announce it and
+    ask the bridge to dial it — all in the caller's transaction."""
+    call = await repository.insert_call(session, row)
+    await repository.add_timeline_entry(session, call.id, CallStatus.QUEUED, call.created_at, {})
+    await producer.queue_call(stream, session, call)
+    CALLS_CREATED.labels(call.mode, "queued").inc()
+    log.info("call_queued", call_id=str(call.id), to=mask_number(call.to_number), mode=call.mode)
+    return call
 
 
 def _key(principal: Principal, spec: CallSpec, given: Idempotency) -> IdempotencyKey:

@@ -49,6 +49,10 @@ def call_view(call: CallRecord) -> Call:
             "outcome": call.outcome,
             "summary": call.summary,
             "transcript_url": call.transcript_url,
+            "campaign_id": call.campaign_id,
+            "lead_id": call.lead_id,
+            "abandoned": call.abandoned,
+            "agent_audio_delay": call.agent_audio_delay_seconds,
         }
     )
 

@@ -7,6 +7,8 @@ reported together.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ FIELDS = (
 )
 MAX_TEXT = 200
 MAX_CUSTOM_FIELDS = 50
+MAX_CUSTOM_FIELDS_BYTES = 16_384
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
@@ -82,26 +85,81 @@ class LeadValues:
 def lead_values(raw: Mapping[str, Any], *, custom_fields: Mapping[str, Any] | None = None) -> LeadValues:
     """Check and normalise ``raw`` (strings from a CSV row, or values from a JSON body); empty strings count
     as not given. Raises :class:`LeadInvalidError` with every problem found."""
-    problems: list[FieldProblem] = []
-    checked: dict[str, Any] = {}
-    for name in FIELDS:
-        value = raw.get(name)
-        if isinstance(value, str):
-            value = value.strip() or None
-        if value is None:
-            continue
-        try:
-            checked[name] = _CHECKS.get(name, _text)(value)
-        except ValueError as exc:
-            problems.append(FieldProblem(name, str(exc)))
+    checked, problems = _checked({name: raw.get(name) for name in FIELDS})
+    checked = {name: value for name, value in checked.items() if value is not None}
     if "phone" not in checked and not any(p.field == "phone" for p in problems):
         problems.append(FieldProblem("phone", "a lead needs a phone number"))
     custom = dict(custom_fields or {})
-    if len(custom) > MAX_CUSTOM_FIELDS:
-        problems.append(FieldProblem("custom_fields", f"at most {MAX_CUSTOM_FIELDS} custom fields"))
+    problems.extend(_custom_field_problems(custom))
     if problems:
         raise LeadInvalidError(problems)
     return LeadValues(**checked, custom_fields=custom)
+
+
+def changed_values(
+    raw: Mapping[str, Any], *, custom_fields: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check and normalise a change to a stored lead: only the fields ``raw`` names (``None`` or an empty
+    string clears one; the phone and the consent flag cannot be cleared), and ``custom_fields`` when given.
+    Raises :class:`LeadInvalidError` with every problem found."""
+    checked, problems = _checked({name: raw[name] for name in FIELDS if name in raw})
+    problems.extend(
+        FieldProblem(name, f"{name} cannot be cleared")
+        for name in ("phone", "consent")
+        if name in checked and checked[name] is None
+    )
+    if custom_fields is not None:
+        checked["custom_fields"] = dict(custom_fields)
+        problems.extend(_custom_field_problems(checked["custom_fields"]))
+    if problems:
+        raise LeadInvalidError(problems)
+    return checked
+
+
+def _checked(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Each field of ``raw`` checked: its normalised value (``None`` if nothing or blank), or a problem."""
+    checked: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for name, given in raw.items():
+        value = (given.strip() or None) if isinstance(given, str) else given
+        try:
+            checked[name] = None if value is None else _CHECKS.get(name, _text)(value)
+        except ValueError as exc:
+            problems.append(FieldProblem(name, str(exc)))
+    return checked, problems
+
+
+def _custom_field_problems(custom: Mapping[str, Any]) -> list[FieldProblem]:
+    """Custom fields must be few, small, and storable as JSON in PostgreSQL."""
+    if len(custom) > MAX_CUSTOM_FIELDS:
+        return [FieldProblem("custom_fields", f"at most {MAX_CUSTOM_FIELDS} custom fields")]
+    try:
+        _storable_json(custom)
+        size = len(json.dumps(custom, separators=(",", ":"), allow_nan=False).encode())
+    except (TypeError, ValueError) as exc:
+        return [FieldProblem("custom_fields", f"not storable as JSON: {exc}")]
+    if size > MAX_CUSTOM_FIELDS_BYTES:
+        return [FieldProblem("custom_fields", f"larger than {MAX_CUSTOM_FIELDS_BYTES} bytes as JSON")]
+    return []
+
+
+def _storable_json(value: Any) -> None:
+    """Refuse what PostgreSQL's ``jsonb`` cannot hold: NUL characters, lone surrogates, non-string keys."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError("keys must be text")
+            _storable_json(key)
+            _storable_json(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _storable_json(item)
 
 
 def phone(value: Any) -> str:

@@ -44,7 +44,7 @@ class DialPolicy:
         """The rule that forbids the call now, or None if it may be dialed."""
         entry = await do_not_call.find(session, dial.to, dial.campaign_id)
         if entry is not None:
-            return Refusal("do_not_call", _do_not_call_reason(entry))
+            return Refusal("do_not_call", do_not_call_reason(entry))
         return self._check_hours(dial)
 
     def _check_hours(self, dial: DialRequest) -> Refusal | None:
@@ -55,7 +55,7 @@ class DialPolicy:
         return None if reason is None else Refusal("calling_hours", reason)
 
 
-def _do_not_call_reason(entry: do_not_call.DoNotCallEntry) -> str:
+def do_not_call_reason(entry: do_not_call.DoNotCallEntry) -> str:
     which = "the number" if entry.match == "exact" else f"numbers starting {entry.number}"
     scope = "the do-not-call list" if entry.campaign_id is None else "the campaign's do-not-call list"
     return f"{which} {'is' if entry.match == 'exact' else 'are'} on {scope}"

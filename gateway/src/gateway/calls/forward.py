@@ -56,6 +56,37 @@ class Forwarder:
         kept = {name: answer.headers[name] for name in FORWARDED_RESPONSE_HEADERS if name in answer.headers}
         return Response(content=answer.content, status_code=answer.status_code, headers=kept)
 
+    async def forward_stream(self, request: Request, principal: Principal) -> Response:
+        """As :meth:`forward`, for large bodies (file uploads): the body goes on to the service piece by
+        piece as it arrives, never held whole (its ``Content-Length``, if any, with it). The answer is small
+        and comes back as it is."""
+        headers = {
+            name: request.headers[name]
+            for name in (*FORWARDED_REQUEST_HEADERS, "content-length")
+            if name in request.headers
+        }
+        headers[PRINCIPAL_HEADER] = sign_principal(principal, self._secret)
+        try:
+            answer = await self._client.request(
+                request.method,
+                request.url.path,
+                params=request.url.query,
+                content=request.stream(),
+                headers=headers,
+            )
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from exc
+        kept = {name: answer.headers[name] for name in FORWARDED_RESPONSE_HEADERS if name in answer.headers}
+        return Response(content=answer.content, status_code=answer.status_code, headers=kept)
+
+    def _unreachable(self, exc: httpx.TransportError) -> ServiceUnavailable:
+        log.warning("internal_service_unreachable", service=self._service, error=repr(exc))
+        return ServiceUnavailable(
+            f"the {self._service} service is not reachable; try again shortly",
+            code=f"{self._service}_unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
 
 async def dialer_forwarder(request: Request) -> Forwarder:
     forwarder: Forwarder = request.app.state.dialer

@@ -107,6 +107,9 @@ Outcome = Literal[
 """How an agent call ended (``outcome`` of the call and of its conversation)."""
 OUTCOMES: frozenset[str] = frozenset(get_args(Outcome))
 
+RefusalRule = Literal["do_not_call", "calling_hours", "schedule", "consent", "attempt_cap"]
+"""The rule that refused a dial (``refused_by`` of a call, ``rule`` of a dial refusal)."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -214,7 +217,7 @@ class Call(BaseModel):
     hangup_cause_text: str | None
     sip_code: int | None
     failure_reason: str | None
-    refused_by: Literal["do_not_call", "calling_hours"] | None
+    refused_by: RefusalRule | None
     attempt_number: int
     is_active: bool = Field(description="dialing, ringing or answered")
     is_completed: bool = Field(description="ended, whatever the outcome")
@@ -224,6 +227,14 @@ class Call(BaseModel):
     outcome: Outcome | None = Field(description="what the AI agent concluded, once its conversation ended")
     summary: str | None = Field(default=None, description="the conversation in one line")
     transcript_url: str | None
+    campaign_id: UUID | None = Field(default=None, description="the campaign that placed the call")
+    lead_id: UUID | None = Field(default=None, description="the lead the campaign called")
+    abandoned: bool = Field(
+        default=False, description="answered by a person but no agent was ready in time (identified, hung up)"
+    )
+    agent_audio_delay: float | None = Field(
+        default=None, description="seconds from the answer to the agent's first audio"
+    )
 
 
 class CallList(BaseModel):

@@ -1,0 +1,3 @@
+from dialer.refusals import api
+
+__all__ = ["api"]

@@ -1,0 +1,3 @@
+from gateway.refusals import api
+
+__all__ = ["api"]
