@@ -29,6 +29,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from dialer.settings import Settings
 from dialer.tables import lead_imports
 from dialplane.db import SessionFactory, create_engine, create_session_factory, redact_url, transaction
 from dialplane.internal_auth import Principal
+from dialplane.log import configure_logging
 from dialplane.migrate import upgrade
 from dialplane.runners import running
 from dialplane.settings import ServiceSettings
@@ -61,6 +63,7 @@ class Options:
     database_url: str
     rows: int
     batch_size: int
+    max_line_bytes: int
     errors: bool
     timeout: float
     output: Path
@@ -91,7 +94,7 @@ async def measure(work: Callable[[], Awaitable[Any]]) -> tuple[Any, Measured]:
 async def parse_only(file: LeadFile, max_line_bytes: int) -> int:
     """Read and check every row as the worker does, in batches of 1,000, without a database; rows read."""
     stream, columns, rows, batch = CsvStream(max_line_bytes), None, 0, Batch()
-    for piece in [*file.pieces(256 * 1024), b""]:
+    for piece in chain(file.pieces(256 * 1024), [b""]):
         if piece:
             stream.feed(piece)
         else:
@@ -165,7 +168,7 @@ async def run_all(opts: Options, url: str) -> dict[str, Any]:
         environment="development",
         import_batch_size=opts.batch_size,
         import_poll_interval_seconds=0.01,
-        log_level="WARNING",
+        import_max_line_bytes=opts.max_line_bytes,
     )
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
@@ -209,6 +212,7 @@ async def machine_info(engine: AsyncEngine) -> dict[str, Any]:
 
 
 async def bench(opts: Options) -> dict[str, Any]:
+    configure_logging(level="WARNING", service="bench")
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)  # so the cleanup runs
@@ -225,6 +229,9 @@ def parse_args(argv: Sequence[str]) -> Options:
     p.add_argument("--database-url", default=env_url, help="server to create the bench database on")
     p.add_argument("--rows", type=int, default=100_000, help="rows of the file (default 100000)")
     p.add_argument("--batch-size", type=int, default=1000, help="rows per transaction (default 1000)")
+    p.add_argument(
+        "--max-line-bytes", type=int, default=4096, help="line limit, and size of the too-long lines (4096)"
+    )
     p.add_argument("--no-errors", dest="errors", action="store_false", help="no deliberate problems")
     p.add_argument("--timeout", type=float, default=600.0, help="max wait for an import, s (default 600)")
     p.add_argument("--output", type=Path, default=RESULTS, help=f"JSON result (default {RESULTS})")

@@ -29,7 +29,7 @@ EXISTING = [phone_number(n) for n in range(1, 400, 7)]
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """The dialer's own worker sleeps (a long poll); tests run theirs with :func:`worker_running`."""
+    """The dialer's own worker sleeps (a long poll): tests run theirs (:func:`run_worker_until_finished`)."""
     return dialer_settings(
         database_url,
         import_poll_interval_seconds=60,

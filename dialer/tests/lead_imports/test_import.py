@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from dialer.settings import Settings
 from dialer.tables import campaign_leads, lead_import_chunks, leads
@@ -144,3 +144,19 @@ async def test_a_file_with_only_a_header_completes_with_no_rows(
     assert await run_worker_until_finished(sessions, worker_settings, import_id) == "completed"
     job = (await client.get(f"/api/v1/leads/imports/{import_id}")).json()
     assert (job["lines_done"], job["rows_done"], job["error"]) == (1, 0, None)
+
+
+async def test_a_file_that_cannot_be_read_fails_the_import_and_is_deleted(
+    client: httpx.AsyncClient, sessions: SessionFactory, worker_settings: Settings
+) -> None:
+    rows = b"".join(b"+1202555%04d,Lead\n" % n for n in range(30_000))
+    import_id = await import_id_of(await upload(client, b"phone,name\n" + rows))
+    async with transaction(sessions) as session:
+        await session.execute(delete(lead_import_chunks).where(lead_import_chunks.c.seq == 1))
+
+    assert await run_worker_until_finished(sessions, worker_settings, import_id) == "failed"
+
+    job = (await client.get(f"/api/v1/leads/imports/{import_id}")).json()
+    assert job["error"] == "part 2 of 3 of the stored file is missing" and job["finished_at"] is not None
+    async with transaction(sessions) as session:
+        assert (await session.execute(select(lead_import_chunks))).all() == []

@@ -28,7 +28,7 @@ FAR_DUPLICATE_EVERY = 1013  # ... and every 1013th the phone of the row 5,000 ro
 MULTILINE_EVERY = 1009  # a quoted note spanning two lines
 BLANK_EVERY = 2003  # an empty line (not a row)
 
-# Each problem: the cells (or raw bytes) of a bad row, and the (field, words of the message) it must report.
+# The deliberate problems, taken in turn by every ERROR_EVERY-th row (see LeadFile._bad_row).
 PROBLEMS = (
     "phone",
     "timezone",
