@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.tables import calls, capacity_reports
 from dialplane.calls import CallStatus
+from dialplane.capacity import AGENT_RESOURCE, TRUNK_RESOURCE_PREFIX
 
 REPORT_FRESH_SECONDS = 10
 IN_FLIGHT = [status.value for status in CallStatus if not status.is_terminal]
@@ -25,14 +26,15 @@ async def in_flight_calls(session: AsyncSession, campaign_id: uuid.UUID) -> int:
 async def free_agents(session: AsyncSession) -> int:
     """Conversations the live ai-agents can still take: their capacity minus every agent call in flight
     (a call being dialed will need an agent when it is answered)."""
-    capacity = await _reported_capacity(session, capacity_reports.c.resource == "agent")
+    capacity = await _reported_capacity(session, capacity_reports.c.resource == AGENT_RESOURCE)
     busy = select(func.count()).where(calls.c.mode == "agent", calls.c.status.in_(IN_FLIGHT))
     return capacity - int((await session.execute(busy)).scalar_one())
 
 
 async def free_lines(session: AsyncSession) -> int:
     """Calls the trunks of the live bridges can still carry, minus every call in flight."""
-    capacity = await _reported_capacity(session, capacity_reports.c.resource.startswith("trunk:"))
+    trunks = capacity_reports.c.resource.startswith(TRUNK_RESOURCE_PREFIX)
+    capacity = await _reported_capacity(session, trunks)
     busy = select(func.count()).where(calls.c.status.in_(IN_FLIGHT))
     return capacity - int((await session.execute(busy)).scalar_one())
 

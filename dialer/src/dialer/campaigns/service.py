@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer import numbers
+from dialer.calls import cursor
 from dialer.campaigns import repository
 from dialer.campaigns.repository import CampaignLeadRow, CampaignRecord
 from dialer.campaigns.views import campaign_columns
@@ -28,7 +29,6 @@ from dialplane.api.campaigns import (
     ListCampaignsQuery,
     UpdateCampaignRequest,
 )
-from dialplane.api.cursor import BadCursorError, decode, encode
 from dialplane.errors import Conflict, NotFound
 from dialplane.internal_auth import Principal
 
@@ -77,7 +77,7 @@ async def list_campaigns(session: AsyncSession, query: ListCampaignsQuery) -> Pa
     )
     page = found[: query.limit]
     more = len(found) > query.limit
-    return Page(page, encode(page[-1].created_at, page[-1].id) if more else None)
+    return Page(page, cursor.encode(page[-1].created_at, page[-1].id) if more else None)
 
 
 async def update(
@@ -146,7 +146,7 @@ async def list_leads(
     page = found[: query.limit]
     more = len(found) > query.limit
     last = page[-1].lead if page else None
-    return Page(page, encode(last.created_at, last.lead_id) if more and last else None)
+    return Page(page, cursor.encode(last.created_at, last.lead_id) if more and last else None)
 
 
 async def schedule_callback(
@@ -174,9 +174,4 @@ def _caller_id(value: str | None) -> str | None:
 
 
 def _cursor(value: str | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    if value is None:
-        return None
-    try:
-        return decode(value)
-    except BadCursorError as exc:
-        raise invalid_field("cursor", "not a cursor this API gave out", "cursor") from exc
+    return None if value is None else cursor.decode(value)

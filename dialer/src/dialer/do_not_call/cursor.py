@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-
 from dialer.errors import invalid_field
+from dialplane.api.cursor import BadCursorError, pack, unpack
 from dialplane.api.do_not_call import MAX_ENTRY_ID
 
 
 def encode(entry_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps([entry_id]).encode()).decode().rstrip("=")
+    return pack([entry_id])
 
 
 def decode(cursor: str) -> int:
     """The entry id in ``cursor``; a 422 naming ``cursor`` if it is not one of ours."""
     try:
-        (entry_id,) = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, TypeError) as exc:
+        (entry_id,) = unpack(cursor)
+    except (BadCursorError, ValueError, TypeError) as exc:
         raise invalid_field("query.cursor", "not a cursor given by this API", "cursor") from exc
     if not isinstance(entry_id, int) or isinstance(entry_id, bool) or not 1 <= entry_id <= MAX_ENTRY_ID:
         raise invalid_field("query.cursor", "not a cursor given by this API", "cursor")

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 
 from dialer.errors import invalid_field
+from dialplane.api.cursor import BadCursorError, pack, unpack
 
 
 def encode(at: dt.datetime, refusal_id: int) -> str:
-    raw = json.dumps([at.isoformat(), refusal_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack([at.isoformat(), refusal_id])
 
 
 def decode(cursor: str) -> tuple[dt.datetime, int]:
     """The position in ``cursor``; a 422 naming ``cursor`` if it is not one of ours."""
     try:
-        moment_text, refusal_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        moment_text, refusal_id = unpack(cursor)
         moment = dt.datetime.fromisoformat(moment_text)
         if moment.tzinfo is None or type(refusal_id) is not int or not 0 < refusal_id < 2**63:
             raise ValueError("not a position")
         return moment, refusal_id
-    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
+    except (BadCursorError, ValueError, TypeError, OverflowError) as exc:
         raise invalid_field("query.cursor", "not a cursor given by this API", "cursor") from exc
