@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from ari_origination import local_sh  # type: ignore[import-not-found]  # a sibling script
+from ari_origination import asterisk_for_the_run  # type: ignore[import-not-found]  # a sibling script
 from gateway_calls import started  # type: ignore[import-not-found]
 
 from ai_agent.audio.lines import first_loud, first_quiet, loudness
@@ -283,20 +283,17 @@ def main(argv: Sequence[str]) -> int:
     opts = parse_args(argv)
     began = time.perf_counter()
     opts.output.parent.mkdir(parents=True, exist_ok=True)
-    status = local_sh("status")
-    if status.returncode != 0 and local_sh("start").returncode != 0:
-        print("asterisk/local.sh start failed", file=sys.stderr)
-        return 1
+
+    async def bench() -> dict[str, Any]:
+        async with scratch_database(opts.database_url, prefix="dialplane_bench") as url:
+            return {"database": redact_url(url), **await run_all(opts, url)}
+
     try:
-
-        async def bench() -> dict[str, Any]:
-            async with scratch_database(opts.database_url, prefix="dialplane_bench") as url:
-                return {"database": redact_url(url), **await run_all(opts, url)}
-
-        measured = asyncio.run(bench())
-    finally:
-        if status.returncode != 0:
-            local_sh("stop")
+        with asterisk_for_the_run():
+            measured = asyncio.run(bench())
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     report = {
         "benchmark": "ai_turns",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -50,20 +50,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 from sqlalchemy import text
 
-from dialer.testing import TEST_CARRIER_PREFIX, consumer_caught_up
+from dialer.testing import TEST_CARRIER_EXEMPTION, consumer_caught_up
 from dialplane.calls import BRIDGE_QUEUE, ORIGINATE
 from dialplane.db import SessionFactory, create_engine, create_session_factory, redact_url, transaction
 from dialplane.migrate import upgrade
 from dialplane.settings import ServiceSettings
 from dialplane.testing.database import scratch_database
 from dialplane.testing.http import free_port
+from dialplane.testing.measure import TICKS_PER_S, Meter, Snapshot, memory_mb, postgres_pids
 from gateway.users import service as users
 
 if TYPE_CHECKING:  # mypy reads bench/ as a package; run as a script, bench/ itself is on sys.path
-    from bench.ari_origination import TICKS_PER_S, Meter, Snapshot, log_tail, memory_mb, postgres_pids
+    from bench.ari_origination import log_tail
     from bench.event_stream import latency_figures, machine_info
 else:
-    from ari_origination import TICKS_PER_S, Meter, Snapshot, log_tail, memory_mb, postgres_pids
+    from ari_origination import log_tail
     from event_stream import latency_figures, machine_info
 
 DEFAULT_URL = "postgresql://dialplane:dialplane@127.0.0.1:5432/dialplane"
@@ -118,7 +119,7 @@ def service_environment(opts: Options, database_url: str, ports: dict[str, int])
         "GATEWAY_DIALER_URL": f"http://127.0.0.1:{ports['dialer']}",
         "GATEWAY_USER_RATE_LIMIT_PER_MINUTE": str(10**9),  # never the limit here
         "DIALER_PORT": str(ports["dialer"]),
-        "DIALER_CALLING_HOURS_EXEMPT_PREFIXES": TEST_CARRIER_PREFIX,  # so callable at any hour
+        "DIALER_CALLING_HOURS_EXEMPT_PREFIXES": TEST_CARRIER_EXEMPTION,  # so callable at any hour
     }
     return inherited | ours | dict(item.split("=", 1) for item in opts.env)
 

@@ -11,6 +11,15 @@ export UV_PYTHON="${UV_PYTHON:-${PYTHON}}" UV_PYTHON_DOWNLOADS=never UV_LINK_MOD
 # debootstrap: the local Asterisk chroot; espeak-ng + sox: test audio; postgresql-client: psql, pg_isready.
 DEBIAN_PACKAGES=(debootstrap espeak-ng sox curl ca-certificates postgresql-client)
 DEBIAN_PACKAGES+=(sip-tester) # sipp: SIP user agents behind the PJSIP test trunks (dialplane.testing.sipp)
+# prometheus: promtool (check config/rules, rule unit tests) and the server the operations tests start on a
+# free port; its own daemon (:9090, started by systemd where there is one) is not used by the project.
+DEBIAN_PACKAGES+=(prometheus)
+# docker-compose: `docker-compose config` validates docker-compose.yml (tests/operations; no engine needed).
+DEBIAN_PACKAGES+=(docker-compose)
+# iptables: the network-fault tests drop packets to a port for a while (tests/faults; skipped without root).
+DEBIAN_PACKAGES+=(iptables)
+# nats-server: the event-stream contract tests start a private JetStream server (services/tests/events).
+DEBIAN_PACKAGES+=(nats-server)
 
 as_root() {
     if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi

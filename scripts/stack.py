@@ -1,7 +1,8 @@
 """The local Dialplane stack: ``uv run python scripts/stack.py up|down|status`` (or ``make up|down|status``).
 
 ``up`` ensures PostgreSQL (scripts/ensure-postgres.sh), starts Asterisk (asterisk/local.sh), applies the
-migrations, starts the four services in the background and waits until each ``/ready`` answers 200.
+migrations, starts the four services in the background and waits until each ``/ready`` answers 200, then
+Prometheus with the deployment's rules (scripts/local_prometheus.py) when it is installed.
 ``down`` stops what ``up`` started. ``status`` prints a table and exits 0 only when everything is ready.
 State lives in ``$RUN_DIR`` (default ``<repo>/.run``): ``pids/``, ``logs/`` and markers.
 """
@@ -23,9 +24,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
+
+if TYPE_CHECKING:  # mypy reads scripts/ as a package; run as a script, scripts/ itself is on sys.path
+    from scripts import local_prometheus
+else:
+    import local_prometheus
 
 REPO = Path(__file__).resolve().parent.parent
 LOCAL_SH = REPO / "asterisk" / "local.sh"
@@ -79,6 +86,10 @@ def log_file(service: Service) -> Path:
     return run_dir() / "logs" / f"{service.name}.log"
 
 
+def prometheus_pid_file() -> Path:
+    return run_dir() / "pids" / "prometheus.pid"
+
+
 def asterisk_marker() -> Path:
     return run_dir() / "asterisk.started-by-us"
 
@@ -126,12 +137,41 @@ def process_alive(pid: int, module: str) -> bool:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return False
-    return state != "Z" and module.encode() in argv
+    name = module.encode()
+    return state != "Z" and any(arg == name or arg.endswith(b"/" + name) for arg in argv)
 
 
 def running_pid(service: Service) -> int | None:
     pid = read_pid(service)
     return pid if pid is not None and process_alive(pid, service.module) else None
+
+
+def prometheus_pid() -> int | None:
+    try:
+        pid = int(prometheus_pid_file().read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if process_alive(pid, "prometheus") else None
+
+
+def ensure_prometheus() -> None:
+    """Prometheus on the local stack (scripts/local_prometheus.py), unless it runs, is not installed, or its
+    port is taken by another one (e.g. the daemon of Debian's package): then the stack runs without it."""
+    if prometheus_pid() is not None:
+        return
+    if port_open("127.0.0.1", local_prometheus.port()):
+        print(f"port {local_prometheus.port()} is taken: no local Prometheus (set DIALPLANE_PROMETHEUS_PORT)")
+        return
+    targets = {s.name: f"127.0.0.1:{s.port}" for s in SERVICES} | {"asterisk": urlsplit(ARI_URL).netloc}
+    log = run_dir() / "logs" / "prometheus.log"
+    try:
+        process = local_prometheus.start(targets, run_dir() / "prometheus", log)
+    except RuntimeError as exc:
+        raise StackError(str(exc)) from None
+    if process is None:
+        print("prometheus is not installed (make setup installs it): the stack runs without it")
+        return
+    prometheus_pid_file().write_text(f"{process.pid}\n")
 
 
 def probe(url: str) -> tuple[int | None, str]:
@@ -254,6 +294,8 @@ def print_summary(seconds: float) -> None:
     for service in SERVICES:
         print(f"  {service.name:<11} {service.url:<23} docs {service.url}/docs  metrics /metrics")
     print(f"  {'asterisk':<11} {ARI_URL}")
+    if prometheus_pid() is not None:
+        print(f"  {'prometheus':<11} {local_prometheus.url():<23} rules and alerts of deploy/prometheus")
     print(f"  logs in {run_dir() / 'logs'}; stop with: make down")
 
 
@@ -272,17 +314,21 @@ def up() -> int:
         report_not_ready(not_ready)
         names = ", ".join(s.name for s in not_ready)
         raise StackError(f"not ready: {names} (details above; stop with: make down)")
+    ensure_prometheus()
     print_summary(time.monotonic() - started)
     return 0
 
 
 def down() -> int:
     running = {pid: s.module for s in SERVICES if (pid := running_pid(s)) is not None}
+    if (pid := prometheus_pid()) is not None:
+        running[pid] = "prometheus"
     if running:
         print(f"stopping {', '.join(running.values())}")
     stop_processes(running)
     for service in SERVICES:
         pid_file(service).unlink(missing_ok=True)
+    prometheus_pid_file().unlink(missing_ok=True)
     if asterisk_marker().exists():
         if LOCAL_SH.is_file():
             print("stopping Asterisk (started by stack.py up)")
@@ -322,6 +368,9 @@ def status() -> int:
     rows.append(["asterisk", "-", "-", "running" if asterisk else "stopped", ARI_URL])
     postgres, address = postgres_ready()
     rows.append(["postgresql", "-", "-", "ready" if postgres else "down", address])
+    prometheus = prometheus_pid()
+    state = "-" if prometheus is None else ("ready" if local_prometheus.ready() else "starting")
+    rows.append(["prometheus", str(prometheus or "-"), "-", state, local_prometheus.url()])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -21,12 +21,12 @@ from sqlalchemy import insert, select, text, update
 from ari_bridge.testing import running_bridge
 from dialer.campaigns.testing import CAMPAIGN_SCOPES, add_lead
 from dialer.tables import calls, campaign_leads, capacity_reports
-from dialer.testing import TEST_CARRIER_PREFIX, TEST_WEBHOOK_SECRET, SignedPrincipal, principal
+from dialer.testing import TEST_CARRIER_EXEMPTION, TEST_WEBHOOK_SECRET, principal
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import PostgresEventStream
 from dialplane.testing.asterisk import AsteriskInfo
 from dialplane.testing.database import TEST_INTERNAL_TOKEN
-from dialplane.testing.http import free_port
+from dialplane.testing.http import SignedPrincipal, free_port
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(300)]
 
@@ -44,7 +44,7 @@ async def dialer_process(database_url: str) -> AsyncIterator[tuple[asyncio.subpr
         "DIALER_ENVIRONMENT": "test",
         "DIALER_INTERNAL_TOKEN": TEST_INTERNAL_TOKEN,
         "DIALER_PORT": str(port),
-        "DIALER_CALLING_HOURS_EXEMPT_PREFIXES": TEST_CARRIER_PREFIX,
+        "DIALER_CALLING_HOURS_EXEMPT_PREFIXES": TEST_CARRIER_EXEMPTION,
         "DIALER_LOG_LEVEL": "WARNING",
         "DIALER_WEBHOOK_SIGNING_SECRET": TEST_WEBHOOK_SECRET,
     }

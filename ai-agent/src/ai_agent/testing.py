@@ -8,7 +8,7 @@ Used by the ai-agent's tests and by the gateway's tests of the routes it forward
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +26,8 @@ from ai_agent.settings import Settings
 from ai_agent.tts import TextToSpeech, TtsError, Voice
 from dialplane.app import create_service_app
 from dialplane.db import SessionFactory, transaction
-from dialplane.internal_auth import PRINCIPAL_HEADER, Principal, sign_principal
-from dialplane.testing.database import TEST_INTERNAL_TOKEN
-from dialplane.testing.http import service_settings
+from dialplane.internal_auth import Principal
+from dialplane.testing.http import SignedPrincipal, service_settings
 
 AGENT_SCOPES = frozenset({"agents:read", "agents:write", "meetings:read", "meetings:write", "calls:read"})
 ALL_TOOLS = [
@@ -64,17 +63,6 @@ def fixed_calendar(
 
 def principal(scopes: Iterable[str] = AGENT_SCOPES, principal_id: str = "api_key:test") -> Principal:
     return Principal(id=principal_id, kind="api_key", name="test key", scopes=frozenset(scopes))
-
-
-class SignedPrincipal(httpx.Auth):
-    """Signs each request's principal header afresh, as the gateway does (tokens live a minute)."""
-
-    def __init__(self, who: Principal) -> None:
-        self.who = who
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers[PRINCIPAL_HEADER] = sign_principal(self.who, TEST_INTERNAL_TOKEN)
-        yield request
 
 
 def agent_settings(database_url: str, **overrides: Any) -> Settings:

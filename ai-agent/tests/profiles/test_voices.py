@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from ai_agent.settings import Settings
-from ai_agent.testing import FakeTextToSpeech, SignedPrincipal, agent_app, principal
+from ai_agent.testing import FakeTextToSpeech, agent_app, principal
 from ai_agent.tts import TtsError, TtsRateLimitedError, TtsTimeoutError
+from dialplane.testing.http import SignedPrincipal
 
 
 async def test_the_voices_are_listed_and_filtered_by_language(client: httpx.AsyncClient) -> None:

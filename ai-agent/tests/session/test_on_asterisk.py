@@ -17,12 +17,11 @@ import pytest_asyncio
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from ai_agent.conversations import repository as conversations
 from ai_agent.testing import agent_app, agent_settings
 from ari_bridge.testing import Bridge, running_bridge
-from dialplane.calls import CallStatus
+from dialplane.calls import AGENT_QUEUE, PREPARE, CallStatus
 from dialplane.db import SessionFactory, transaction
-from dialplane.events import PostgresEventStream
+from dialplane.events import NewCommand, PostgresEventStream
 from dialplane.testing.asterisk import AsteriskInfo
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(240)]
@@ -46,12 +45,12 @@ async def bridge(
 
 
 async def agent_call(bridge: Bridge) -> str:
-    """An agent call to the listener with its pending conversation (as the dialer's call.queued makes it)."""
+    """An agent call to the listener, announced to the agents first with ``agent.prepare`` (as the dialer
+    does in the transaction that queues the call)."""
     call_id = str(uuid.uuid4())
-    async with transaction(bridge.sessions) as session:
-        await conversations.create_pending(
-            session, call_id=uuid.UUID(call_id), profile="default", to_number=LISTENER, lead={}, variables={}
-        )
+    agent = {"profile": "default", "lead": {}, "variables": {}}
+    prepare = {"id": call_id, "to": LISTENER, "mode": "agent", "agent": agent}
+    await bridge.send(NewCommand(AGENT_QUEUE, call_id, PREPARE, prepare))
     await bridge.originate(LISTENER, call_id=call_id, variables={"DIALPLANE_MODE": "agent"})
     return call_id
 

@@ -1,9 +1,12 @@
-"""The bridge's internal HTTP API (loopback / internal network only): node state and live call details."""
+"""The bridge's internal HTTP API (loopback / internal network only): node state and live call details.
+
+A call's details need the principal the gateway signs (``calls:read``), as on the other internal services;
+``/nodes`` says no more than ``/ready`` and ``/metrics`` and stays open like them."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 
@@ -11,6 +14,7 @@ from ari_bridge.ari import AriError, AriNotFoundError
 from ari_bridge.calls import repository
 from dialplane.db import SessionDep
 from dialplane.errors import NotFound
+from dialplane.internal_auth import Principal, requires
 
 router = APIRouter(tags=["bridge"])
 
@@ -23,7 +27,12 @@ async def list_nodes(request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/calls/{call_id}", summary="A call's record and, while it lasts, its live channel")
-async def get_call(call_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+async def get_call(
+    call_id: str,
+    request: Request,
+    session: SessionDep,
+    _principal: Annotated[Principal, requires("calls:read")],
+) -> dict[str, Any]:
     call = await repository.get(session, call_id)
     if call is None:
         raise NotFound(f"no call {call_id} is known to the bridge")

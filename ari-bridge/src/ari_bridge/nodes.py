@@ -13,6 +13,7 @@ import structlog
 
 from ari_bridge.ari import AriClient, AriError, AriEvent, AriEventSocket, KeyedDispatcher
 from ari_bridge.settings import NodeConfig
+from dialplane.db import is_unavailable
 
 log = structlog.get_logger(__name__)
 
@@ -25,6 +26,7 @@ class EntityIdMismatchError(Exception):
 
 
 RECONCILE_DEBOUNCE_SECONDS = 1.0
+RECONCILE_RETRY_SECONDS = 2.0  # after a failed reconciliation
 
 
 @dataclass
@@ -124,7 +126,8 @@ class Nodes(Mapping[str, NodeRuntime]):
             )
 
     async def _reconcile_when_asked(self, node: NodeRuntime) -> None:
-        """Reconcile a connected node after events were dropped (at most once per debounce interval)."""
+        """Reconcile a connected node after events were dropped or not handled (at most once per debounce
+        interval); a reconciliation that fails (the database is unreachable, say) is tried again."""
         while True:
             await node.reconcile_soon.wait()
             await asyncio.sleep(RECONCILE_DEBOUNCE_SECONDS)
@@ -133,8 +136,13 @@ class Nodes(Mapping[str, NodeRuntime]):
                 continue  # the next connect reconciles anyway
             try:
                 await self._reconcile(node)
-            except Exception:
-                log.exception("ari_reconcile_failed", node=node.name)
+            except Exception as exc:
+                if is_unavailable(exc):
+                    log.warning("ari_reconcile_postponed", node=node.name, error=type(exc).__name__)
+                else:
+                    log.exception("ari_reconcile_failed", node=node.name)
+                await asyncio.sleep(RECONCILE_RETRY_SECONDS)
+                node.reconcile_soon.set()
 
     async def stop(self) -> None:
         for node in self._nodes.values():

@@ -21,8 +21,9 @@ from ari_bridge.settings import TEST_CARRIER, NodeConfig, Settings, TrunkConfig
 from dialplane.calls import BRIDGE_QUEUE, HANGUP, ORIGINATE, CallStatus
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import NewCommand, PostgresEventStream
+from dialplane.internal_auth import Principal
 from dialplane.testing.asterisk import AsteriskInfo
-from dialplane.testing.http import app_client, service_settings
+from dialplane.testing.http import SignedPrincipal, app_client, service_settings
 
 
 @dataclass
@@ -61,6 +62,9 @@ class Bridge:
         query = text("SELECT type FROM events WHERE stream = 'calls' AND key = :key ORDER BY tx_id, id")
         async with transaction(self.sessions) as session:
             return list((await session.execute(query, {"key": call_id})).scalars())
+
+
+OPERATOR = Principal(id="user:operator", kind="user", name="operator", scopes=frozenset({"admin"}))
 
 
 def originate_command(call_id: str, to: str, **options: Any) -> NewCommand:
@@ -109,5 +113,6 @@ async def running_bridge(
 ) -> AsyncIterator[Bridge]:
     """The bridge app with its lifespan running, ready (connected to Asterisk)."""
     async with app_client(create_app(bridge_settings(database_url, asterisk, **overrides))) as client:
+        client.auth = SignedPrincipal(OPERATOR)
         await wait_ready(client)
         yield Bridge(client, sessions, stream)

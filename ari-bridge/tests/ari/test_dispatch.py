@@ -110,20 +110,24 @@ async def test_a_full_queue_drops_and_counts_without_blocking() -> None:
     await dispatcher.stop()
 
 
-async def test_a_failing_handler_does_not_stop_its_shard() -> None:
+async def test_a_failing_handler_does_not_stop_its_shard_and_asks_for_a_reconciliation() -> None:
     handled: list[int] = []
+    lost: list[str] = []
 
     async def handle(item: AriEvent) -> None:
         if seq(item) == 1:
-            raise RuntimeError("handler bug")
+            raise RuntimeError("the database is unreachable")
         handled.append(seq(item))
 
-    dispatcher = KeyedDispatcher(handle, shards=1, name=f"test-{uuid.uuid4().hex[:8]}")
+    dispatcher = KeyedDispatcher(
+        handle, shards=1, name=f"test-{uuid.uuid4().hex[:8]}", on_drop=lambda: lost.append("lost")
+    )
     await dispatcher.start()
     for n in range(4):
         dispatcher.put("channel", event("channel", n))
     await asyncio.wait_for(dispatcher.idle(), 2)
     assert handled == [0, 2, 3]
+    assert lost == ["lost"]  # the status change of event 1 is lost: the node is reconciled soon
     await dispatcher.stop()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Generator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +21,18 @@ from dialer.calls.listeners import StatusListener
 from dialer.main import create_app
 from dialer.policy.clock import get_clock
 from dialer.settings import Settings
+from dialer.webhooks.repository import Delivery
 from dialplane.calls import BRIDGE_QUEUE, CALLS_STREAM, CallStatus
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import EventStream, NewEvent
-from dialplane.internal_auth import PRINCIPAL_HEADER, Principal, sign_principal
+from dialplane.internal_auth import Principal, sign_principal
 from dialplane.testing.database import TEST_INTERNAL_TOKEN
-from dialplane.testing.http import app_client, service_settings
+from dialplane.testing.http import SignedPrincipal, app_client, service_settings
 
-TEST_CARRIER_PREFIX = "+120255501"  # +12025550100 ... +12025550199: the test carrier's fictional numbers
+# the test carrier's fictional numbers, callable at any hour: +12025550100 ... +12025550199 (the scripted
+# outcomes) and +12025552000 ... +12025553999 (answer, 3 s, hang up)
+TEST_CARRIER_PREFIXES = ("+120255501", "+12025552", "+12025553")
+TEST_CARRIER_EXEMPTION = ",".join(TEST_CARRIER_PREFIXES)  # as DIALER_CALLING_HOURS_EXEMPT_PREFIXES
 NOON_IN_NEW_YORK = dt.datetime(2026, 3, 10, 16, 0, tzinfo=dt.UTC)
 CALL_SCOPES = frozenset({"calls:read", "calls:write"})
 
@@ -39,17 +43,6 @@ def principal(scopes: Iterable[str] = CALL_SCOPES, principal_id: str = "api_key:
 
 def principal_token(who: Principal | None = None) -> str:
     return sign_principal(who or principal(), TEST_INTERNAL_TOKEN)
-
-
-class SignedPrincipal(httpx.Auth):
-    """Signs each request's principal header afresh, as the gateway does (tokens live a minute)."""
-
-    def __init__(self, who: Principal) -> None:
-        self.who = who
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers[PRINCIPAL_HEADER] = principal_token(self.who)
-        yield request
 
 
 @dataclass
@@ -77,7 +70,7 @@ TEST_WEBHOOK_SECRET = "webhook-secret-for-tests-only"  # noqa: S105 (a test valu
 
 def dialer_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "calling_hours_exempt_prefixes": [TEST_CARRIER_PREFIX],
+        "calling_hours_exempt_prefixes": list(TEST_CARRIER_PREFIXES),
         "webhook_signing_secret": TEST_WEBHOOK_SECRET,
         **overrides,
     }
@@ -130,11 +123,13 @@ async def publish_bridge_event(
         await stream.publish(session, NewEvent(CALLS_STREAM, call_id, status.event_type, data))
 
 
-async def bridge_commands(sessions: SessionFactory, call_id: str) -> list[tuple[str, dict[str, Any]]]:
-    """The commands sent to the bridge for ``call_id``, oldest first: (type, data)."""
+async def bridge_commands(
+    sessions: SessionFactory, call_id: str, queue: str = BRIDGE_QUEUE
+) -> list[tuple[str, dict[str, Any]]]:
+    """The commands sent to the bridge (or another ``queue``) for ``call_id``, oldest first: (type, data)."""
     query = text("SELECT type, data FROM commands WHERE queue = :queue AND key = :key ORDER BY id")
     async with transaction(sessions) as session:
-        rows = (await session.execute(query, {"queue": BRIDGE_QUEUE, "key": call_id})).all()
+        rows = (await session.execute(query, {"queue": queue, "key": call_id})).all()
     return [(row.type, row.data) for row in rows]
 
 
@@ -198,3 +193,22 @@ async def add_campaign(sessions: SessionFactory, **values: Any) -> uuid.UUID:
     async with transaction(sessions) as session:
         await session.execute(insert(campaigns).values(**row))
     return uuid.UUID(str(row["id"]))
+
+
+def pending_delivery(url: str, event_type: str = "call.answered") -> Delivery:
+    """A webhook delivery due now (first attempt) to ``url``, as the worker hands it to the sender."""
+    now = dt.datetime.now(dt.UTC)
+    return Delivery(
+        id=1,
+        call_id="c",
+        url=url,
+        event_type=event_type,
+        payload={"type": event_type},
+        status="pending",
+        attempts=1,
+        created_at=now,
+        next_attempt_at=now,
+        delivered_at=None,
+        last_status_code=None,
+        last_error=None,
+    )

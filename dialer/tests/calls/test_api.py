@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from dialer.testing import bridge_commands, call_events, consumer_caught_up, publish_bridge_event
-from dialplane.calls import CallStatus
+from dialplane.calls import AGENT_QUEUE, CallStatus
 from dialplane.db import SessionFactory
 from dialplane.events import PostgresEventStream
 
@@ -68,6 +68,10 @@ async def test_an_agent_call_is_queued_with_its_originate_command_and_event(
             },
         )
     ]
+    # the agents hear of the call at once (they record its pending conversation before it is answered)
+    assert await bridge_commands(sessions, call_id, AGENT_QUEUE) == [
+        ("agent.prepare", {"id": call_id, "to": "+12025550100", "mode": "agent", "agent": call["agent"]})
+    ]
     [(event_type, data)] = await call_events(sessions, call_id)
     assert event_type == "call.queued"
     assert data["call_id"] == call_id and data["status"] == "queued" and data["previous_status"] is None
@@ -79,6 +83,7 @@ async def test_an_ivr_call_sends_the_dialplan_place_and_its_own_caller_id(
 ) -> None:
     ivr = {"context": "dialplane-ivr-demo", "extension": "s", "priority": 2}
     call = await create(client, ivr=ivr, **{"from": "+1 202 555 0198"})
+    assert await bridge_commands(sessions, call["id"], AGENT_QUEUE) == []  # no agent to prepare
 
     assert call["mode"] == "ivr" and call["ivr"] == ivr and call["agent"] is None
     [(command, data)] = await bridge_commands(sessions, call["id"])

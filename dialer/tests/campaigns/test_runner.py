@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 
 from dialer.campaigns.testing import add_lead, campaign_lead, report_capacity
@@ -85,10 +86,17 @@ async def end_call(
 async def test_dials_within_the_concurrency_and_refills_as_calls_end(
     client: httpx.AsyncClient, sessions: SessionFactory, event_stream: PostgresEventStream
 ) -> None:
+    def pacing_transactions(outcome: str) -> float:
+        labels = {"outcome": outcome}
+        return REGISTRY.get_sample_value("dialplane_dialer_campaign_pace_seconds_count", labels) or 0.0
+
+    dialed_before = pacing_transactions("dialed")
     await report_capacity(sessions)
     leads = [await add_lead(sessions, f"+1202555010{n}") for n in range(5)]
     campaign_id = await start_campaign(client, leads, max_concurrent_calls=2, calls_per_second=100)
     first = await calls_count(sessions, campaign_id, 2)
+    # every pacing transaction that placed a call is timed (one or two here: two calls were placed)
+    assert 1 <= pacing_transactions("dialed") - dialed_before <= 2
     assert all(call["mode"] == "agent" and call["lead_id"] in leads for call in first)
     await end_call(sessions, event_stream, first[0]["id"], CallStatus.BUSY)
     await calls_count(sessions, campaign_id, 3)

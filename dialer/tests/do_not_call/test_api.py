@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 
 from dialer.policy import do_not_call
-from dialer.testing import SignedPrincipal, add_campaign, principal
+from dialer.testing import add_campaign, principal
 from dialplane.db import SessionFactory, transaction
+from dialplane.testing.http import SignedPrincipal
 
 DNC = "/api/v1/do-not-call"
 CSV = {"content-type": "text/csv"}

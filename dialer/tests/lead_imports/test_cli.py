@@ -16,10 +16,10 @@ from rich.console import Console
 from dialer.lead_imports.cli import LeadImportCommand, credentials
 from dialer.main import create_app
 from dialer.settings import Settings
-from dialer.testing import SignedPrincipal, add_campaign, principal
+from dialer.testing import add_campaign, principal
 from dialplane.cli import main
 from dialplane.db import SessionFactory
-from dialplane.testing.http import serving
+from dialplane.testing.http import SignedPrincipal, serving
 
 from .conftest import LEAD_SCOPES
 

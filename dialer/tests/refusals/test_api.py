@@ -17,8 +17,9 @@ from dialer.policy import do_not_call
 from dialer.refusals import repository
 from dialer.settings import Settings
 from dialer.tables import dial_refusals
-from dialer.testing import CALL_SCOPES, FixedClock, SignedPrincipal, dialer_client, principal
+from dialer.testing import CALL_SCOPES, FixedClock, dialer_client, principal
 from dialplane.db import SessionFactory, transaction
+from dialplane.testing.http import SignedPrincipal
 
 REFUSALS = "/api/v1/dial-refusals"
 OPERATOR = frozenset({"campaigns:read", "do_not_call:read"})

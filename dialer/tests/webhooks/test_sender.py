@@ -4,32 +4,13 @@ checked, and a 2xx answer counts even when its body never ends."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncIterator
 
 import httpx
 
+from dialer.testing import pending_delivery
 from dialer.webhooks import WebhookConfig
-from dialer.webhooks.repository import Delivery
 from dialer.webhooks.sender import attempt
-
-
-def delivery(url: str) -> Delivery:
-    now = dt.datetime.now(dt.UTC)
-    return Delivery(
-        id=7,
-        call_id="c",
-        url=url,
-        event_type="call.ringing",
-        payload={"type": "call.ringing"},
-        status="pending",
-        attempts=1,
-        created_at=now,
-        next_attempt_at=now,
-        delivered_at=None,
-        last_status_code=None,
-        last_error=None,
-    )
 
 
 async def test_the_request_goes_to_the_checked_address_with_the_name_as_host_and_sni() -> None:
@@ -44,7 +25,7 @@ async def test_the_request_goes_to_the_checked_address_with_the_name_as_host_and
         return ["93.184.216.34"]
 
     config = WebhookConfig(signing_secret="s", allow_private_targets=False)
-    target = delivery("https://hooks.example.com:8443/hook?token=x")
+    target = pending_delivery("https://hooks.example.com:8443/hook?token=x")
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
         result = await attempt(client, config, target, resolver=resolver)
 
@@ -71,7 +52,7 @@ async def test_a_2xx_whose_body_never_ends_is_delivered_without_waiting_for_the_
 
     config = WebhookConfig(signing_secret="s", timeout_seconds=0.2, allow_private_targets=True)
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-        result = await attempt(client, config, delivery("http://127.0.0.1:9/hook"), resolver=no_dns)
+        result = await attempt(client, config, pending_delivery("http://127.0.0.1:9/hook"), resolver=no_dns)
 
     assert (result.kind, result.status_code) == ("delivered", 200)
     assert result.duration_seconds < 0.5

@@ -86,6 +86,19 @@ async def test_an_over_long_password_is_just_wrong_and_an_empty_one_is_missing(
     assert empty.json()["errors"][0]["field"] == "password"
 
 
+async def test_a_user_name_with_a_nul_character_is_a_400_naming_the_problem(
+    client: httpx.AsyncClient, sessions: SessionFactory
+) -> None:
+    await add_user(sessions, "alice", "s3cret-pass")
+    response = await client.post(TOKEN, data={"username": "ali\x00ce", "password": "s3cret-pass"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["code"] == "unstorable_text"
+    assert "NUL" in response.json()["detail"]
+    ok = await client.post(TOKEN, data={"username": "alice", "password": "s3cret-pass"})
+    assert ok.status_code == 200
+
+
 async def test_a_disabled_user_cannot_log_in(client: httpx.AsyncClient, sessions: SessionFactory) -> None:
     await add_user(sessions, "alice", "s3cret-pass")
     await disable_user(sessions, "alice")

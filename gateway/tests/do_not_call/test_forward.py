@@ -60,6 +60,7 @@ async def test_entries_round_trip_through_the_gateway(client: httpx.AsyncClient,
     assert imported.json()["added"] == 1 and imported.json()["errors"][0]["line"] == 3
     assert [e["number"] for e in listed.json()["items"]] == ["+1312", "+12025550101"]
     assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert exported.headers["content-disposition"] == 'attachment; filename="do-not-call.csv"'  # a download
     assert [row[0] for row in csv.reader(io.StringIO(exported.text))] == ["number", "'+1312", "'+12025550101"]
     assert deleted.status_code == 204 and gone.status_code == 404
 

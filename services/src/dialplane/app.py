@@ -22,8 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dialplane import __version__
 from dialplane.db import create_engine, create_session_factory, ping, redact_url
-from dialplane.errors import install_error_handlers, problem_response
-from dialplane.events import PostgresEventStream
+from dialplane.errors import install_error_handlers, install_problem_documentation, problem_response
+from dialplane.events.jetstream import create_event_stream
 from dialplane.log import configure_logging
 from dialplane.metrics import DEPENDENCY_UP, SERVICE_INFO, HttpMetricsMiddleware, metrics_response
 from dialplane.settings import ServiceSettings
@@ -98,6 +98,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.readiness_checks = checks
     install_error_handlers(app)
+    install_problem_documentation(app)
     app.add_middleware(HttpMetricsMiddleware, service=settings.service_name)
     app.add_middleware(RequestIdMiddleware)
     _add_probes(app, settings)
@@ -110,9 +111,7 @@ def create_service_app(
 async def _shared_resources(app: FastAPI, settings: ServiceSettings) -> AsyncIterator[None]:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
-    stream = PostgresEventStream(
-        sessions, settings.database_url, poll_interval=settings.event_poll_interval_seconds
-    )
+    stream = create_event_stream(settings, sessions)  # settings.event_backend: postgres or jetstream
     app.state.engine, app.state.sessions, app.state.event_stream = engine, sessions, stream
     log.info(
         "service_starting",

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 CALLS_STREAM = "calls"
 """Events about calls; key = call id; type = ``call.<status>`` (e.g. ``call.answered``)."""
 
+DIALER_CALLS_GROUP = "dialer-calls"
+"""The dialer's consumer group of the ``calls`` stream: the one that applies events to the call rows (the
+audit reads its position to tell an event not handled yet from one lost)."""
+
 BRIDGE_QUEUE = "ari-bridge"
 """Commands for the ARI bridge; key = call id; types below."""
 
@@ -24,6 +28,12 @@ HANGUP = "call.hangup"
 
 AGENT_QUEUE = "ai-agent"
 """Commands for the AI agents; key = call id."""
+
+PREPARE = "agent.prepare"
+"""The dialer tells the AI agents about an agent call it has just queued (same transaction): ``id``, ``to``,
+``mode`` and ``agent`` (profile, lead, variables); an agent records the pending conversation. A command, not
+the ``call.queued`` event, so the record is there within milliseconds even while the agents' consumer of
+the busy ``calls`` stream lags: an answered call must find its agent within seconds."""
 
 CONVERSE = "agent.converse"
 """The bridge asks an AI agent to talk on an answered call: ``call_id``, ``media_url`` (a chan_websocket

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from dialplane import migrate
+from dialplane.audit import command as audit_command
 from dialplane.db import redact_url
 from dialplane.settings import ServiceSettings
 
@@ -29,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     downgrade = db_commands.add_parser("downgrade", help="revert migrations (default: all)")
     downgrade.add_argument("revision", nargs="?", default="base")
     db_commands.add_parser("current", help="show the applied revision")
+    audit_command.register(commands)
     for entry_point in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
         entry_point.load()(commands)
     return parser

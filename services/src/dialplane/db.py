@@ -37,6 +37,12 @@ SessionFactory = async_sessionmaker[AsyncSession]
 
 # SQLSTATEs after which rerunning the whole transaction is the right answer.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+# SQLSTATEs of a server going down or not up yet (besides class 08, connection exceptions): admin_shutdown,
+# crash_shutdown, cannot_connect_now ("the database system is starting up / shutting down").
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+# SQLSTATEs of text the database cannot store or compare (a NUL character, a byte sequence that is not
+# UTF-8): character_not_in_repertoire, untranslatable_character. A request's fault, never the server's.
+UNSTORABLE_TEXT_SQLSTATES = frozenset({"22021", "22P05"})
 
 
 class RetryableTransactionError(Exception):
@@ -52,6 +58,9 @@ def create_engine(settings: ServiceSettings, **overrides: Any) -> AsyncEngine:
         "pool_timeout": 10,
         "connect_args": {
             "timeout": settings.database_connect_timeout_seconds,
+            # Each statement, too: a connection whose packets are lost would otherwise wait for TCP
+            # to give up (many minutes), holding its request and its pool slot.
+            "command_timeout": settings.database_command_timeout_seconds,
             "server_settings": {"application_name": f"dialplane-{settings.service_name}"},
         },
     }
@@ -75,13 +84,30 @@ async def transaction(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    return str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+
+
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, RetryableTransactionError):
         return True
     if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return sqlstate in RETRYABLE_SQLSTATES
+        return _sqlstate(exc) in RETRYABLE_SQLSTATES
     return False
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or is restarting (not that the query is wrong):
+    a lost connection, or a server shutting down or starting up."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = _sqlstate(exc)
+    return exc.connection_invalidated or sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES
+
+
+def is_unstorable_text(exc: BaseException) -> bool:
+    """Whether ``exc`` says a value sent to the database was text it cannot hold (such as NUL)."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in UNSTORABLE_TEXT_SQLSTATES
 
 
 async def run_in_transaction(

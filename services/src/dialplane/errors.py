@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dialplane.db import is_retryable
+from dialplane.db import is_retryable, is_unavailable, is_unstorable_text
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://dialplane.dev/problems/"
@@ -188,11 +188,25 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _unstorable_text(request: Request, exc: Exception) -> JSONResponse:
+    """A value no model check caught (a form field, a header) reached the database with a NUL character."""
+    log.info("unstorable_text", path=request.url.path)
+    return problem_response(
+        400,
+        "unstorable_text",
+        "Bad request",
+        "The request holds text that cannot be stored: a NUL character or bytes that are not UTF-8.",
+        instance=request.url.path,
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     if is_retryable(exc):
         return await _retry_later(request, exc)
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if is_unavailable(exc):
         return await _database_unavailable(request, exc)
+    if is_unstorable_text(exc):
+        return await _unstorable_text(request, exc)
     log.exception("unhandled_error", path=request.url.path)
     return problem_response(
         500,
@@ -203,6 +217,60 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "An error (RFC 9457); a validation failure lists each field's problem in errors.",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message", "type"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI document (changed in place) whose error responses are what the handlers send: every
+    declared 4xx/5xx, and a ``default`` for the others, is problem+json (FastAPI's own describes its
+    ``HTTPValidationError`` as application/json)."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                if status[:1] in ("4", "5"):
+                    response["content"] = content
+            responses.setdefault("default", {"description": "An error (problem+json)", "content": content})
+    return document
+
+
+def install_problem_documentation(app: FastAPI) -> None:
+    """Make ``app``'s OpenAPI document describe its errors as :func:`document_problems` does."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_problems(build())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error of ``app`` as problem+json."""
     app.add_exception_handler(DialplaneError, _dialplane_error)
@@ -210,4 +278,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, OSError):
         app.add_exception_handler(unavailable, _database_unavailable)
+    # Other database errors here rather than only under Exception: Starlette re-raises what reaches the
+    # Exception handler after answering, and the server logs each as a crash with its traceback.
+    app.add_exception_handler(DBAPIError, _unexpected_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -36,7 +36,12 @@ def configure_logging(*, level: str = "INFO", json: bool = False, service: str =
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            # Plain tracebacks: rich ones (structlog's default when rich is installed) take about a second
+            # each, blocking the event loop, and show local variables such as connection passwords.
+            colors=sys.stderr.isatty(),
+            exception_formatter=structlog.dev.plain_traceback,
+        )
     )
     shared = _shared_processors()
     structlog.configure(

@@ -44,6 +44,7 @@ class ServiceSettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://dialplane:dialplane@127.0.0.1:5432/dialplane"
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_command_timeout_seconds: float = Field(default=10.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535, description="0 means the service's default port")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -51,6 +52,9 @@ class ServiceSettings(BaseSettings):
     metrics_enabled: bool = True
     docs_enabled: bool = True
     event_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    event_backend: Literal["postgres", "jetstream"] = "postgres"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream_prefix: str = Field(default="dialplane", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     internal_token: SecretStr = SecretStr("change-me")
 
     @classmethod

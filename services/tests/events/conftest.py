@@ -1,8 +1,9 @@
-"""Fixtures for the event-stream contract tests."""
+"""Fixtures for the event-stream contract tests; every test using ``event_stream`` runs against both
+backends (PostgreSQL, and NATS JetStream on a private server) unless marked ``postgres_backend_only``."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 import pytest_asyncio
@@ -10,13 +11,38 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialplane.db import SessionFactory, transaction
-from dialplane.events import NewEvent, PostgresEventStream
+from dialplane.events import EventStream, NewEvent
+from dialplane.testing.nats_server import nats_server_binary, private_nats_server
 
 Publish = Callable[..., Awaitable[None]]
+BACKENDS = ("postgres", "jetstream")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgres_backend_only: tests a PostgreSQL-backend mechanism (NOTIFY wake-ups, polling)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "event_stream" not in metafunc.fixturenames:
+        return
+    only_postgres = metafunc.definition.get_closest_marker("postgres_backend_only") is not None
+    metafunc.parametrize("event_stream", ["postgres"] if only_postgres else BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    """A private ``nats-server -js`` on a free port for this test run (never the shared one on 4222)."""
+    binary = nats_server_binary()
+    if binary is None:
+        pytest.skip("nats-server is not installed: the JetStream backend cannot be tested here")
+    with private_nats_server(binary) as url:
+        yield url
 
 
 @pytest.fixture
-def publish(sessions: SessionFactory, event_stream: PostgresEventStream) -> Publish:
+def publish(sessions: SessionFactory, event_stream: EventStream) -> Publish:
     """Publish events in a transaction of their own."""
 
     async def publish_events(*events: NewEvent) -> None:

@@ -1,6 +1,7 @@
 """A process that takes work from the event stream and hangs before acknowledging it, to be SIGKILLed.
 
-Usage: python crash_victim.py DATABASE_URL consumer|worker NAME
+Usage: python crash_victim.py DATABASE_URL consumer|worker NAME [NATS_URL PREFIX]
+With NATS_URL and PREFIX it uses the JetStream backend (those streams), else the PostgreSQL one.
 Prints ``received <id>`` (flushed) for the first event or command, then blocks forever inside the handler.
 """
 
@@ -11,13 +12,23 @@ import sys
 from typing import Any
 
 from dialplane.db import create_engine, create_session_factory
-from dialplane.events import PostgresEventStream
+from dialplane.events import EventStream, PostgresEventStream
+from dialplane.events.jetstream import JetStreamEventStream
 from dialplane.testing.database import settings_for_tests
 
 
-async def main(database_url: str, kind: str, name: str) -> None:
+async def main(database_url: str, kind: str, name: str, *jetstream: str) -> None:
     engine = create_engine(settings_for_tests(database_url))
-    stream = PostgresEventStream(create_session_factory(engine), database_url, poll_interval=0.1)
+    sessions = create_session_factory(engine)
+    stream: EventStream
+    if jetstream:
+        nats_url, prefix = jetstream
+        stream = JetStreamEventStream(
+            sessions, database_url, nats_url=nats_url, prefix=prefix, relay=False, fetch_timeout=0.5
+        )
+    else:
+        stream = PostgresEventStream(sessions, database_url, poll_interval=0.1)
+    await stream.start()
 
     async def hang(_session: Any, item: Any) -> None:
         print(f"received {item.id}", flush=True)
@@ -32,4 +43,4 @@ async def main(database_url: str, kind: str, name: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:4]))
+    asyncio.run(main(*sys.argv[1:]))

@@ -1,4 +1,4 @@
-"""Competing command workers on the PostgreSQL backend."""
+"""Competing command workers, on both backends."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import text
 
 from dialplane.db import SessionFactory, transaction
-from dialplane.events import Command, NewCommand, PostgresEventStream
+from dialplane.events import Command, EventStream, NewCommand
 from dialplane.testing.events import running
 
 
-async def send(sessions: SessionFactory, stream: PostgresEventStream, *commands: NewCommand) -> None:
+async def send(sessions: SessionFactory, stream: EventStream, *commands: NewCommand) -> None:
     async with transaction(sessions) as session:
         await stream.send(session, *commands)
 
@@ -30,7 +30,7 @@ async def wait_until(condition: Any, within: float = 20.0) -> None:
 
 
 async def test_each_command_is_taken_once_by_competing_workers_one_at_a_time_per_key(
-    sessions: SessionFactory, event_stream: PostgresEventStream
+    sessions: SessionFactory, event_stream: EventStream
 ) -> None:
     keys, per_key = 30, 8
     handled: list[tuple[str, int]] = []
@@ -63,7 +63,7 @@ async def test_each_command_is_taken_once_by_competing_workers_one_at_a_time_per
 
 
 async def test_a_command_is_not_taken_before_its_delay(
-    sessions: SessionFactory, event_stream: PostgresEventStream
+    sessions: SessionFactory, event_stream: EventStream
 ) -> None:
     handled: list[float] = []
     loop = asyncio.get_running_loop()
@@ -79,7 +79,7 @@ async def test_a_command_is_not_taken_before_its_delay(
 
 
 async def test_a_failing_command_is_retried_then_dead_lettered_and_stops_blocking_its_key(
-    sessions: SessionFactory, event_stream: PostgresEventStream
+    sessions: SessionFactory, event_stream: EventStream
 ) -> None:
     attempts: Counter[int] = Counter()
     handled: list[int] = []
@@ -101,7 +101,7 @@ async def test_a_failing_command_is_retried_then_dead_lettered_and_stops_blockin
 
 
 async def test_a_handler_failure_rolls_back_its_writes(
-    sessions: SessionFactory, event_stream: PostgresEventStream, scratch_table: str
+    sessions: SessionFactory, event_stream: EventStream, scratch_table: str
 ) -> None:
     calls = 0
 

@@ -1,5 +1,6 @@
-"""Consumer groups on the PostgreSQL backend: transactional publish, order per key, no skipped ids with
-concurrent writers, resume after restart, failure handling, wake-ups."""
+"""Consumer groups on both backends: transactional publish, order per key, no skipped ids with
+concurrent writers, resume after restart, failure handling, wake-ups (the
+last three test PostgreSQL-backend mechanisms only)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 from sqlalchemy import text
 
 from dialplane.db import RetryableTransactionError, SessionFactory, run_in_transaction, transaction
-from dialplane.events import Event, NewEvent, PostgresEventStream
-from dialplane.testing.events import Collector, running
+from dialplane.events import Event, EventStream, NewEvent, PostgresEventStream
+from dialplane.testing.events import Collector, running, wait_until_events_deliverable
 
 Publish = Callable[..., Awaitable[None]]
 
@@ -33,7 +34,7 @@ def per_key(events: Sequence[Event]) -> dict[str, list[int]]:
 
 
 async def test_event_commits_with_its_state_change_or_not_at_all(
-    sessions: SessionFactory, event_stream: PostgresEventStream, scratch_table: str
+    sessions: SessionFactory, event_stream: EventStream, scratch_table: str
 ) -> None:
     with pytest.raises(RuntimeError):
         async with transaction(sessions) as session:
@@ -55,7 +56,7 @@ async def test_event_commits_with_its_state_change_or_not_at_all(
 
 
 async def test_groups_each_see_every_event_in_order_per_key(
-    event_stream: PostgresEventStream, publish: Publish
+    event_stream: EventStream, publish: Publish
 ) -> None:
     for seq in range(1, 21):
         await publish(*(event(f"call-{k}", seq) for k in range(5)))
@@ -71,7 +72,7 @@ async def test_groups_each_see_every_event_in_order_per_key(
         assert all(seqs == list(range(1, 21)) for seqs in per_key(collector.events).values())
 
 
-async def test_a_group_sees_only_its_streams(event_stream: PostgresEventStream, publish: Publish) -> None:
+async def test_a_group_sees_only_its_streams(event_stream: EventStream, publish: Publish) -> None:
     await publish(event("c1", 1, stream="calls"), event("x1", 1, stream="campaigns"))
     collector = Collector()
     async with running(event_stream.consumer("calls-only", ["calls"], collector.handle)):
@@ -81,7 +82,7 @@ async def test_a_group_sees_only_its_streams(event_stream: PostgresEventStream, 
 
 
 async def test_no_event_is_skipped_with_twenty_concurrent_writers_and_random_commit_delays(
-    sessions: SessionFactory, event_stream: PostgresEventStream
+    sessions: SessionFactory, event_stream: EventStream
 ) -> None:
     """Writers take ids, then hold their transaction open a random while, so higher ids commit first.
     A reader that simply read past the highest id it saw would skip the late ones."""
@@ -106,7 +107,7 @@ async def test_no_event_is_skipped_with_twenty_concurrent_writers_and_random_com
 
 
 async def test_per_key_order_holds_when_an_older_transaction_publishes_after_a_newer_one(
-    sessions: SessionFactory, event_stream: PostgresEventStream, scratch_table: str
+    sessions: SessionFactory, event_stream: EventStream, scratch_table: str
 ) -> None:
     async with transaction(sessions) as older:
         await older.execute(text("INSERT INTO scratch_state VALUES ('older')"))  # takes its xid now
@@ -123,7 +124,7 @@ async def test_per_key_order_holds_when_an_older_transaction_publishes_after_a_n
 
 
 async def test_a_restarted_consumer_resumes_from_its_stored_position(
-    event_stream: PostgresEventStream, publish: Publish
+    event_stream: EventStream, publish: Publish
 ) -> None:
     await publish(*(event("k", seq) for seq in range(1, 6)))
     before = Collector()
@@ -139,10 +140,10 @@ async def test_a_restarted_consumer_resumes_from_its_stored_position(
 
 
 async def test_a_new_group_starting_from_latest_skips_history(
-    sessions: SessionFactory, event_stream: PostgresEventStream, publish: Publish
+    sessions: SessionFactory, event_stream: EventStream, publish: Publish
 ) -> None:
     await publish(event("k", 1))
-    await wait_until_horizon_passes_all_events(sessions)  # other databases' transactions count too
+    await wait_until_events_deliverable(sessions)  # other databases' transactions count too
     collector = Collector()
     async with running(event_stream.consumer("late", ["calls"], collector.handle, start_from="latest")):
         await asyncio.sleep(0.5)
@@ -152,18 +153,8 @@ async def test_a_new_group_starting_from_latest_skips_history(
     assert [e.data["seq"] for e in collector.events] == [2]
 
 
-async def wait_until_horizon_passes_all_events(sessions: SessionFactory) -> None:
-    query = text("SELECT max(tx_id) < pg_snapshot_xmin(pg_current_snapshot()) FROM events")
-    async with asyncio.timeout(20):
-        while True:
-            async with transaction(sessions) as session:
-                if await session.scalar(query):
-                    return
-            await asyncio.sleep(0.05)
-
-
 async def test_a_failing_handler_is_retried_then_dead_lettered_without_blocking_the_group(
-    sessions: SessionFactory, event_stream: PostgresEventStream, publish: Publish, scratch_table: str
+    sessions: SessionFactory, event_stream: EventStream, publish: Publish, scratch_table: str
 ) -> None:
     await publish(event("k", 1), event("k", 2), event("k", 3), event("k", 4))
     attempts: Counter[int] = Counter()
@@ -187,6 +178,7 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_without_blocking_
     assert written == ["1", "3", "4"]  # each handled event's writes committed once; the failed one's never
 
 
+@pytest.mark.postgres_backend_only
 async def test_events_waiting_behind_an_open_transaction_are_delivered_soon_after_it_ends(
     sessions: SessionFactory, database_url: str, publish: Publish, scratch_table: str
 ) -> None:
@@ -207,6 +199,7 @@ async def test_events_waiting_behind_an_open_transaction_are_delivered_soon_afte
     await slow_poll.close()
 
 
+@pytest.mark.postgres_backend_only
 async def test_notify_wakes_a_consumer_long_before_its_poll_interval(
     sessions: SessionFactory, database_url: str, publish: Publish
 ) -> None:
@@ -225,6 +218,7 @@ async def test_notify_wakes_a_consumer_long_before_its_poll_interval(
         await slow_poll.close()
 
 
+@pytest.mark.postgres_backend_only
 async def test_polling_delivers_when_notifications_are_not_listened_to(
     sessions: SessionFactory, database_url: str, publish: Publish
 ) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from dialplane.db import SessionFactory, transaction
-from dialplane.events import Command, NewCommand, NewEvent, PostgresEventStream
+from dialplane.events import Command, EventStream, NewCommand, NewEvent
+from dialplane.events.jetstream import JetStreamEventStream
 from dialplane.testing.events import Collector, running
 
 VICTIM = Path(__file__).with_name("crash_victim.py")
@@ -19,11 +20,15 @@ VICTIM = Path(__file__).with_name("crash_victim.py")
 
 @pytest.fixture
 async def victim(
-    database_url: str, request: pytest.FixtureRequest
+    database_url: str, event_stream: EventStream, request: pytest.FixtureRequest
 ) -> AsyncIterator[asyncio.subprocess.Process]:
+    """The victim process, on the same backend (and JetStream streams) as ``event_stream``."""
     kind, name = request.param
+    jetstream: list[str] = []
+    if isinstance(event_stream, JetStreamEventStream):
+        jetstream = [event_stream.connection.url, event_stream.layout.prefix]
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(VICTIM), database_url, kind, name, stdout=asyncio.subprocess.PIPE
+        sys.executable, str(VICTIM), database_url, kind, name, *jetstream, stdout=asyncio.subprocess.PIPE
     )
     try:
         yield process
@@ -41,7 +46,7 @@ async def received_line(process: asyncio.subprocess.Process) -> str:
 
 @pytest.mark.parametrize("victim", [("consumer", "billing")], indirect=True)
 async def test_an_event_is_delivered_again_after_its_consumer_was_killed_before_acknowledging(
-    sessions: SessionFactory, event_stream: PostgresEventStream, victim: asyncio.subprocess.Process
+    sessions: SessionFactory, event_stream: EventStream, victim: asyncio.subprocess.Process
 ) -> None:
     async with transaction(sessions) as session:
         await event_stream.publish(
@@ -59,7 +64,7 @@ async def test_an_event_is_delivered_again_after_its_consumer_was_killed_before_
 
 @pytest.mark.parametrize("victim", [("worker", "originate")], indirect=True)
 async def test_a_command_goes_back_to_the_queue_when_its_worker_dies_before_acknowledging(
-    sessions: SessionFactory, event_stream: PostgresEventStream, victim: asyncio.subprocess.Process
+    sessions: SessionFactory, event_stream: EventStream, victim: asyncio.subprocess.Process
 ) -> None:
     async with transaction(sessions) as session:
         await event_stream.send(session, NewCommand("originate", "call-1", "call.originate", {"n": 1}))

@@ -1,10 +1,11 @@
 """The ai-agent's side of the event stream: which calls will need an agent, and taking them.
 
-* Consumer of the ``calls`` stream: a ``call.queued`` agent call gets a ``pending`` conversation (its
-  profile, lead and number); a call that ends without ever reaching an agent ends its conversation too.
-* Worker of the ``ai-agent`` queue: ``agent.converse`` (sent by the bridge once the call is answered and
-  its media channel waits) starts the conversation — if this process has room (``max_conversations``;
-  otherwise the command goes back to the queue for another agent) — and runs it as a task.
+* Worker of the ``ai-agent`` queue: ``agent.prepare`` (sent by the dialer with the queued agent call) records
+  a ``pending`` conversation (its profile, lead and number); ``agent.converse`` (sent by the bridge once the
+  call is answered and its media channel waits) starts the conversation — if this process has room
+  (``max_conversations``; otherwise the command goes back to the queue for another agent) — and runs it
+  as a task.
+* Consumer of the ``calls`` stream: a call that ends without ever reaching an agent ends its conversation.
 
 The process's capacity (``max_conversations``, and how many run) is what it reports in
 ``capacity_reports`` (:meth:`ConversationManager.capacity_report`; see :mod:`dialplane.capacity`);
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_agent.conversations import repository as conversations
 from ai_agent.session import metrics
 from ai_agent.session.runner import CallRunner, ConverseRequest
-from dialplane.calls import CALLS_STREAM, CONVERSE, CallStatus
+from dialplane.calls import CALLS_STREAM, CONVERSE, PREPARE, CallStatus
 from dialplane.capacity import AGENT_RESOURCE, CapacityReport
 from dialplane.events import Command, Event
 
@@ -74,12 +75,10 @@ class ConversationManager:
         """Consumer handler of the ``calls`` stream."""
         if event.stream != CALLS_STREAM:
             return
-        if event.type == CallStatus.QUEUED.event_type:
-            await self._prepare(session, event.data.get("call") or {})
-        elif event.type.removeprefix("call.") in {s.value for s in CallStatus if s.is_terminal}:
+        if event.type.removeprefix("call.") in {s.value for s in CallStatus if s.is_terminal}:
             await self._runner.end_unstarted(session, event.key, event.type.removeprefix("call."))
 
-    async def _prepare(self, session: AsyncSession, data: dict[str, Any]) -> None:
+    async def _prepare(self, session: AsyncSession, data: Mapping[str, Any]) -> None:
         call = QueuedCall.model_validate(data)
         if call.mode != "agent":
             return
@@ -95,6 +94,9 @@ class ConversationManager:
 
     async def on_command(self, session: AsyncSession, command: Command) -> None:
         """Worker handler of the ``ai-agent`` queue."""
+        if command.type == PREPARE:
+            await self._prepare(session, command.data)
+            return
         if command.type != CONVERSE:
             log.warning("command_unknown", command_type=command.type)
             return

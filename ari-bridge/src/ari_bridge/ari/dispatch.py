@@ -3,7 +3,8 @@
 Each key (normally a channel id) maps to one shard by a stable hash; a shard is one task draining one
 bounded queue, so events with the same key are handled strictly in order while different shards progress in
 parallel. There is never a task per event. :meth:`KeyedDispatcher.put` never blocks the WebSocket reader:
-when the shard's queue is full the event is dropped and counted.
+when the shard's queue is full the event is dropped and counted. An event whose handler failed (the
+database was unreachable, say) is lost as much as a dropped one: both call ``on_drop``.
 
 Metrics (label ``node`` = the dispatcher's ``name``): ``dialplane_ari_events_total{node,type}`` (received;
 ``type`` is an ARI event type or ``other``), ``dialplane_ari_events_dropped_total``,
@@ -75,7 +76,8 @@ class KeyedDispatcher:
             raise ValueError("shards and queue_size must be at least 1")
         self.name = name
         self.late_after = late_after
-        self._on_drop = on_drop  # e.g. schedule a reconciliation: a dropped event is a lost status change
+        # e.g. schedule a reconciliation: an event dropped, or not handled, is a lost status change
+        self._on_drop = on_drop
         self._handler = handler
         self._queues: list[_Shard] = [asyncio.Queue(maxsize=queue_size) for _ in range(shards)]
         self._tasks: list[asyncio.Task[None]] = []
@@ -149,6 +151,8 @@ class KeyedDispatcher:
                 key=key,
                 channel_id=event.channel_id,
             )
+            if self._on_drop is not None:
+                self._on_drop()
 
     def _observe_lag(self, event: AriEvent) -> None:
         if event.timestamp is None:

@@ -23,7 +23,7 @@ from dialplane.db import SessionFactory, transaction
 
 log = structlog.get_logger(__name__)
 
-VANISHED = "the channel ended while the bridge was not connected to Asterisk"
+VANISHED = "the channel ended while the bridge was not connected to Asterisk or could not record it"
 STATE_TO_STATUS = {"Ringing": CallStatus.RINGING, "Up": CallStatus.ANSWERED}
 
 

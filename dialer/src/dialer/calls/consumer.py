@@ -22,12 +22,12 @@ from dialer.calls import repository
 from dialer.calls.listeners import StatusListener
 from dialer.calls.repository import CallRecord
 from dialer.calls.views import call_json
-from dialplane.calls import CallStatus, can_transition
+from dialplane.calls import DIALER_CALLS_GROUP, CallStatus, can_transition
 from dialplane.events import Event
 
 log = structlog.get_logger(__name__)
 
-CONSUMER_GROUP = "dialer-calls"
+CONSUMER_GROUP = DIALER_CALLS_GROUP
 
 _TIMESTAMP_COLUMN = {
     CallStatus.DIALING: "dialed_at",

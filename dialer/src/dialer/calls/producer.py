@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.calls.repository import CallRecord
 from dialer.calls.views import call_json
-from dialplane.calls import BRIDGE_QUEUE, CALLS_STREAM, HANGUP, ORIGINATE, CallStatus
+from dialplane.calls import AGENT_QUEUE, BRIDGE_QUEUE, CALLS_STREAM, HANGUP, ORIGINATE, PREPARE, CallStatus
 from dialplane.events import EventStream, NewCommand, NewEvent
 
 
@@ -51,9 +51,15 @@ def queued_event(call: CallRecord) -> NewEvent:
     return NewEvent(CALLS_STREAM, str(call.id), CallStatus.QUEUED.event_type, data)
 
 
+def prepare_data(call: CallRecord) -> dict[str, Any]:
+    return {"id": str(call.id), "to": call.to_number, "mode": "agent", "agent": call.agent}
+
+
 async def queue_call(stream: EventStream, session: AsyncSession, call: CallRecord) -> None:
-    """Announce the call and ask the bridge to dial it."""
+    """Announce the call, tell the agents about an agent call, and ask the bridge to dial it."""
     await stream.publish(session, queued_event(call))
+    if call.agent is not None:
+        await stream.send(session, NewCommand(AGENT_QUEUE, str(call.id), PREPARE, prepare_data(call)))
     await stream.send(session, NewCommand(BRIDGE_QUEUE, str(call.id), ORIGINATE, originate_data(call)))
 
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 import uuid
 
 import structlog
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialer.analytics.report_repository import abandon_rate
-from dialer.campaigns import capacity, repository
+from dialer.campaigns import capacity, metrics, repository
 from dialer.campaigns.dialing import dial_lead
 from dialer.campaigns.repository import CampaignRecord
 from dialer.policy.clock import Clock, system_clock
@@ -38,12 +39,21 @@ from dialplane.metrics import NAMESPACE
 log = structlog.get_logger(__name__)
 
 BURST_SECONDS = 1.0  # after a pause in dialing, at most this many seconds of the rate start at once
+GAUGES_SECONDS = 5.0  # how often the campaign gauges (:mod:`.metrics`) are counted again
 
 DIALS = Counter(
     "dialer_campaign_dials_total",
     "Campaign dial decisions, by result (placed, or the rule that refused the dial).",
     ["result"],
     namespace=NAMESPACE,
+)
+PACE_SECONDS = Histogram(
+    "dialer_campaign_pace_seconds",
+    "One campaign's pacing transaction (checks, claims, dial decisions, queued calls, commit), by whether it"
+    " placed a call (dialed) or not (idle).",
+    ["outcome"],
+    namespace=NAMESPACE,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 PAUSES = Counter(
     "dialer_campaign_auto_pauses_total",
@@ -70,9 +80,14 @@ class CampaignRunner:
         self.signal.set()
 
     async def run(self) -> None:
+        gauges_due = 0.0
         while not self._stopping:
             try:
                 await self.round()
+                if time.monotonic() >= gauges_due:
+                    async with transaction(self._sessions) as session:
+                        await metrics.refresh(session)
+                    gauges_due = time.monotonic() + GAUGES_SECONDS
             except Exception as exc:  # a failed round is tried again at the next one
                 log.warning("campaign_round_failed", error=repr(exc))
             await self.signal.wait(self._settings.campaign_round_seconds)
@@ -83,8 +98,11 @@ class CampaignRunner:
             campaign_ids = await repository.running_ids(session)
         placed = 0
         for campaign_id in campaign_ids:
+            started = time.perf_counter()
             async with transaction(self._sessions) as session:
-                placed += await self._pace(session, campaign_id)
+                dialed = await self._pace(session, campaign_id)
+            PACE_SECONDS.labels("dialed" if dialed else "idle").observe(time.perf_counter() - started)
+            placed += dialed
         return placed
 
     async def _pace(self, session: AsyncSession, campaign_id: uuid.UUID) -> int:

@@ -25,16 +25,10 @@ from dialer.campaigns import repository
 from dialer.campaigns.repository import CampaignLeadRecord
 from dialplane.api.campaigns import RetryPolicy
 from dialplane.calls import CallStatus
+from dialplane.lead_rules import call_result, retry_rule, settled_status
 
 log = structlog.get_logger(__name__)
 
-RETRIED = ("busy", "no_answer", "failed", "voicemail", "abandoned")
-STATUS_OF_OUTCOME = {
-    "meeting_booked": "meeting_scheduled",
-    "not_interested": "not_interested",
-    "opted_out": "do_not_call",
-    "callback_requested": "callback",
-}
 IN_CALL = (CallStatus.DIALING, CallStatus.RINGING, CallStatus.ANSWERED)
 
 
@@ -95,15 +89,7 @@ async def settle(
 
 def result_of(call: CallRecord) -> str:
     """busy, no_answer, failed, voicemail, abandoned, an outcome of the conversation, or ``answered``."""
-    if call.status in (CallStatus.BUSY, CallStatus.NO_ANSWER):
-        return call.status.value
-    if call.status in (CallStatus.FAILED, CallStatus.CANCELED):
-        return "failed"
-    if call.abandoned:
-        return "abandoned"
-    if call.answered_by == "machine" or call.outcome == "voicemail":
-        return "voicemail"
-    return call.outcome or "answered"
+    return call_result(call.status, call.abandoned, call.answered_by, call.outcome)
 
 
 def next_state(
@@ -111,15 +97,11 @@ def next_state(
 ) -> dict[str, Any]:
     result = result_of(call)
     ended = call.ended_at or call.created_at
-    if result in RETRIED:
-        rule = getattr(policy, result)
-        if lead.attempts >= rule.max_attempts:
-            return {"status": "exhausted", "next_attempt_at": None, "last_result": result}
-        retry_at = ended + dt.timedelta(seconds=rule.delay_seconds)
-        status = "failed" if result == "failed" else "no_answer"
-        return {"status": status, "next_attempt_at": retry_at, "last_result": result}
-    status = STATUS_OF_OUTCOME.get(result, "contacted")
+    status = settled_status(result, lead.attempts, policy)
     next_attempt_at = None
-    if status == "callback":
+    rule = retry_rule(policy, result)
+    if rule is not None and status != "exhausted":
+        next_attempt_at = ended + dt.timedelta(seconds=rule.delay_seconds)
+    elif status == "callback":
         next_attempt_at = lead.callback_at or ended + callback_delay
     return {"status": status, "next_attempt_at": next_attempt_at, "last_result": result}

@@ -39,6 +39,11 @@ class RateLimiter:
             return 0.0
         return self._wait(bucket, per_minute)
 
+    def give_back(self, key: str, per_minute: int) -> None:
+        """Return a token taken for something that turned out not to count (never above ``per_minute``)."""
+        bucket = self._refilled(key, per_minute)
+        bucket.tokens = min(float(per_minute), bucket.tokens + 1)
+
     def wait_time(self, key: str, per_minute: int) -> float:
         """The seconds until a token is available (0 if one is), without taking it."""
         return self._wait(self._refilled(key, per_minute), per_minute)

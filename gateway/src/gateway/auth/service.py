@@ -52,14 +52,19 @@ async def login(
 ) -> AccessToken:
     """An access token for the user, with the requested scopes (default: all it holds)."""
     limit_key = f"login:{username.lower()[:100]}"
-    _refuse_if_too_many_failures(settings, limiter, limit_key)
-    user = await users.get_by_name(session, username)
-    if not await _password_matches(user, password):
-        limiter.take(limit_key, settings.login_failures_per_minute)
+    _take_attempt(settings, limiter, limit_key)
+    try:
+        user = await users.get_by_name(session, username)
+        matches = await _password_matches(user, password)
+    except Exception:  # e.g. the database is down: no password was checked, so no failure to count
+        limiter.give_back(limit_key, settings.login_failures_per_minute)
+        raise
+    if not matches:
         AUTH_FAILURES.labels("invalid_login").inc()
         log.info("login_refused", reason="unknown_user" if user is None else "wrong_password")
         raise Unauthorized("invalid username or password", code="invalid_login", headers=BEARER_CHALLENGE)
     assert user is not None
+    limiter.give_back(limit_key, settings.login_failures_per_minute)  # only failures count
     if user.disabled:
         AUTH_FAILURES.labels("disabled_user").inc()
         log.info("login_refused", reason="disabled_user", user=user.name)
@@ -70,8 +75,10 @@ async def login(
     return token
 
 
-def _refuse_if_too_many_failures(settings: Settings, limiter: RateLimiter, key: str) -> None:
-    wait = limiter.wait_time(key, settings.login_failures_per_minute)
+def _take_attempt(settings: Settings, limiter: RateLimiter, key: str) -> None:
+    """Count the attempt as a failure before the password is checked (given back if it matches), so that
+    guesses sent at once cannot all be checked before the first failure is counted."""
+    wait = limiter.take(key, settings.login_failures_per_minute)
     if wait > 0:
         RATE_LIMITED.labels("login").inc()
         raise RateLimited(

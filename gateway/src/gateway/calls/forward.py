@@ -10,6 +10,7 @@ documents included) comes back as it is. An internal service that cannot be reac
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 import httpx
 import structlog
@@ -21,7 +22,7 @@ from dialplane.internal_auth import PRINCIPAL_HEADER, Principal, sign_principal
 log = structlog.get_logger(__name__)
 
 FORWARDED_REQUEST_HEADERS = ("content-type", "idempotency-key", "x-request-id", "accept")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "location", "retry-after")
 RETRY_AFTER_SECONDS = 2
 
 
@@ -41,7 +42,7 @@ class Forwarder:
         try:
             answer = await self._client.request(
                 request.method,
-                request.url.path,
+                internal_path(request),
                 params=request.url.query,
                 content=await request.body(),
                 headers=headers,
@@ -69,7 +70,7 @@ class Forwarder:
         try:
             answer = await self._client.request(
                 request.method,
-                request.url.path,
+                internal_path(request),
                 params=request.url.query,
                 content=request.stream(),
                 headers=headers,
@@ -86,6 +87,12 @@ class Forwarder:
             code=f"{self._service}_unavailable",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+
+
+def internal_path(request: Request) -> str:
+    """The request's path percent-encoded again, as a URL needs it: a path parameter holding control or
+    non-ASCII characters reaches the service (which refuses it) instead of failing to build the URL."""
+    return quote(request.url.path, safe="/:@!$&'()*+,;=~")
 
 
 async def dialer_forwarder(request: Request) -> Forwarder:

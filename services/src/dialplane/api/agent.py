@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from dialplane.api.calls import Outcome
+from dialplane.api.calls import Outcome, storable_text
 from dialplane.api.meetings import Meeting
 from dialplane.api.routes import API_PREFIX
 
@@ -68,14 +68,6 @@ def _language_tag(value: str) -> str:
     return "-".join(part for part in parts if part)
 
 
-def _text(value: str) -> str:
-    """Text PostgreSQL can store: no NUL characters, valid Unicode (no lone surrogates)."""
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    value.encode("utf-8")  # raises UnicodeEncodeError (a ValueError) on a lone surrogate
-    return value
-
-
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
@@ -86,7 +78,7 @@ def _length(max_length: int, *, strip: bool = False) -> StringConstraints:
     return StringConstraints(strip_whitespace=strip, min_length=1, max_length=max_length)
 
 
-_STORABLE, _NOT_BLANK = AfterValidator(_text), AfterValidator(_not_blank)
+_STORABLE, _NOT_BLANK = AfterValidator(storable_text), AfterValidator(_not_blank)
 
 ProfileName = Annotated[str, StringConstraints(pattern=PROFILE_NAME_PATTERN)]
 LanguageTag = Annotated[str, StringConstraints(max_length=16), AfterValidator(_language_tag)]

@@ -28,6 +28,7 @@ from pydantic import (
 from dialplane.calls import AnsweredBy, CallStatus
 
 MAX_METADATA_BYTES = 16_384
+MAX_JSON_DEPTH = 32  # free JSON (metadata, custom fields): deeper nesting is refused
 MAX_VARIABLES = 50
 MAX_RING_TIMEOUT_SECONDS = 600
 MAX_CALL_DURATION_SECONDS = 86_400
@@ -42,21 +43,30 @@ def _e164_digits(value: str) -> str:
     return value
 
 
-def _storable(value: Any) -> Any:
-    """Refuse what PostgreSQL cannot store in text or JSON: NUL characters, lone surrogates, NaN/Infinity."""
+def storable_text(value: str) -> str:
+    """Text PostgreSQL can store: no NUL characters, valid Unicode (no lone surrogates)."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    value.encode("utf-8")  # raises UnicodeEncodeError (a ValueError) on a lone surrogate
+    return value
+
+
+def _storable(value: Any, depth: int = 0) -> Any:
+    """Refuse what PostgreSQL cannot store in text or JSON: NUL characters, lone surrogates, NaN/Infinity;
+    and JSON nested deeper than :data:`MAX_JSON_DEPTH` (its answer could not be serialized back)."""
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON must not be nested more than {MAX_JSON_DEPTH} levels deep")
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain NUL characters")
-        value.encode("utf-8")  # raises UnicodeEncodeError (a ValueError) on a lone surrogate
+        storable_text(value)
     elif isinstance(value, float) and not math.isfinite(value):
         raise ValueError("numbers must be finite (no NaN or Infinity)")
     elif isinstance(value, dict):
         for key, item in value.items():
-            _storable(key)
-            _storable(item)
+            _storable(key, depth + 1)
+            _storable(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
-            _storable(item)
+            _storable(item, depth + 1)
     return value
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from dialplane.api.calls import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, Moment, PhoneNumber, Text
 from dialplane.api.leads import LeadStatus
@@ -20,6 +20,9 @@ CAMPAIGN_CALLBACK = "/api/v1/campaigns/{campaign_id}/leads/{lead_id}/callback"
 CampaignStatus = Literal["draft", "running", "paused", "stopped", "completed"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LOCAL_TIME_SCHEMA: dict[str, JsonValue] = {
+    "format": "partial-time"
+}  # RFC 3339's time without an offset ("time" has one)
 ProfileName = Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 
 
@@ -33,8 +36,21 @@ class Schedule(_Strict):
     start_date: dt.date | None = Field(default=None, description="first day (lead's local date)")
     end_date: dt.date | None = Field(default=None, description="last day, inclusive")
     weekdays: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
-    start_time: dt.time = Field(default=dt.time(8, 0), description="local time of day")
-    end_time: dt.time = Field(default=dt.time(21, 0), description="local time of day, exclusive")
+    start_time: dt.time = Field(
+        default=dt.time(8, 0), description="local time of day", json_schema_extra=LOCAL_TIME_SCHEMA
+    )
+    end_time: dt.time = Field(
+        default=dt.time(21, 0),
+        description="local time of day, exclusive",
+        json_schema_extra=LOCAL_TIME_SCHEMA,
+    )
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _local(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None:  # (and an aware time cannot be compared with a local one)
+            raise ValueError("a local time of day, without a UTC offset")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Schedule:

@@ -177,13 +177,13 @@ class ListLeadsQuery(BaseModel):
     """Query of ``GET /api/v1/leads``: newest first."""
 
     status: list[LeadStatus] | None = None
-    partner: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
+    partner: Text | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
     language: LanguageTag | None = None
     consent: bool | None = None
-    phone: str | None = Field(
+    phone: Text | None = Field(
         default=None, min_length=1, max_length=32, description="any international form; matched as E.164"
     )
-    q: str | None = Field(
+    q: Text | None = Field(
         default=None, min_length=1, max_length=MAX_TEXT, description="part of the name or email, any case"
     )
     campaign_id: UUID | None = Field(default=None, description="leads of this campaign")

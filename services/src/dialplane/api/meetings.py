@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dialplane.api.calls import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, Moment
+from dialplane.api.calls import DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, Moment, Text
 from dialplane.api.routes import API_PREFIX
 
 MEETINGS = f"{API_PREFIX}/meetings"
@@ -54,8 +54,8 @@ class ListMeetingsQuery(BaseModel):
     status: list[MeetingStatus] | None = None
     from_: Moment | None = Field(default=None, alias="from", description="meetings starting at or after")
     to: Moment | None = Field(default=None, description="meetings starting before")
-    call_id: str | None = Field(default=None, min_length=1, max_length=100)
-    calendar: str | None = Field(default=None, min_length=1, max_length=100)
+    call_id: Text | None = Field(default=None, min_length=1, max_length=100)
+    calendar: Text | None = Field(default=None, min_length=1, max_length=100)
     limit: int = Field(default=DEFAULT_LIST_LIMIT, ge=1, le=MAX_LIST_LIMIT)
     cursor: str | None = Field(default=None, max_length=200)
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dialplane import migrate
 from dialplane.db import SessionFactory, create_engine, create_session_factory
 from dialplane.events import PostgresEventStream
+from dialplane.events.jetstream import JetStreamEventStream
 from dialplane.events.postgres import asyncpg_dsn
 from dialplane.settings import ServiceSettings
 
@@ -140,9 +141,25 @@ async def sessions(db_engine: AsyncEngine) -> AsyncIterator[SessionFactory]:
 
 
 @pytest_asyncio.fixture
-async def event_stream(sessions: SessionFactory, database_url: str) -> AsyncIterator[PostgresEventStream]:
-    """A started event stream on the test database, with fast polling."""
-    stream = PostgresEventStream(sessions, database_url, poll_interval=0.2)
+async def event_stream(
+    sessions: SessionFactory, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[PostgresEventStream | JetStreamEventStream]:
+    """A started event stream on the test database, with fast polling. The backend is ``postgres``
+    unless the fixture is parametrized (indirectly) with ``"jetstream"``; that one needs a ``nats_url``
+    fixture (a private server) and gets JetStream streams of its own for the test."""
+    stream: PostgresEventStream | JetStreamEventStream
+    if getattr(request, "param", "postgres") == "jetstream":
+        stream = JetStreamEventStream(
+            sessions,
+            database_url,
+            nats_url=request.getfixturevalue("nats_url"),
+            prefix=f"t{uuid.uuid4().hex[:12]}",
+            poll_interval=0.2,
+            ack_wait_seconds=3.0,
+            fetch_timeout=0.5,
+        )
+    else:
+        stream = PostgresEventStream(sessions, database_url, poll_interval=0.2)
     await stream.start()
     try:
         yield stream

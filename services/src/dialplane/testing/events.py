@@ -7,8 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialplane.db import SessionFactory, transaction
 from dialplane.events import Event, Runner
 
 
@@ -46,3 +48,15 @@ async def running(runner: Runner, stop_timeout: float = 10.0) -> AsyncIterator[R
     finally:
         runner.stop()
         await asyncio.wait_for(task, stop_timeout)
+
+
+async def wait_until_events_deliverable(sessions: SessionFactory) -> None:
+    """Until every stored event is below the visibility horizon (open transactions of other databases on
+    the server hold it back too), so that one consumer or relay batch can take them all."""
+    query = text("SELECT max(tx_id) < pg_snapshot_xmin(pg_current_snapshot()) FROM events")
+    async with asyncio.timeout(20):
+        while True:
+            async with transaction(sessions) as session:
+                if await session.scalar(query):
+                    return
+            await asyncio.sleep(0.05)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from dialplane.internal_auth import PRINCIPAL_HEADER, Principal, sign_principal
 from dialplane.settings import ServiceSettings
 from dialplane.testing.database import TEST_INTERNAL_TOKEN
 
@@ -71,3 +72,15 @@ async def serving(app: ASGIApp) -> AsyncIterator[str]:
         server.should_exit = True  # not force_exit: that would skip the app's lifespan shutdown
         await asyncio.wait_for(task, 30)
         sock.close()
+
+
+class SignedPrincipal(httpx.Auth):
+    """Signs each request's principal header afresh, as the gateway does (tokens live a minute), with the
+    tests' internal token."""
+
+    def __init__(self, who: Principal) -> None:
+        self.who = who
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[PRINCIPAL_HEADER] = sign_principal(self.who, TEST_INTERNAL_TOKEN)
+        yield request
