@@ -17,6 +17,11 @@
 # ASTERISK_SIP_PORT (5060), ASTERISK_BIND_ADDRESS (127.0.0.1), ASTERISK_ARI_USERNAME / ASTERISK_ARI_PASSWORD
 # (dialplane / dialplane), ASTERISK_ARI_APP (dialplane), ASTERISK_ENTITY_ID (02:00:00:00:00:01),
 # ASTERISK_IDENTIFICATION_MESSAGE (the abandoned-call message; default: voices/identification.txt).
+#
+# Several nodes on one machine: ASTERISK_INSTANCE=N (1 to 9, default 1) runs another Asterisk from the same
+# root filesystem with its own configuration (/etc/asterisk-N), run, log, spool and database directories,
+# ports 100 * (N - 1) above the defaults (HTTP 8188, SIP 5160 for N=2), RTP ports 10000*N to 10000*N+9999
+# and entity id 02:00:00:00:00:0N. Each command acts on its instance only.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,10 +32,23 @@ readonly cache_dir
 readonly root="$cache_dir/asterisk-sid"
 readonly partial_root="$root.partial"
 readonly lock_file="$cache_dir/asterisk.lock"
-readonly console_log="$cache_dir/asterisk-console.log"
 readonly mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-readonly http_port="${ASTERISK_HTTP_PORT:-8088}"
-readonly sip_port="${ASTERISK_SIP_PORT:-5060}"
+readonly instance="${ASTERISK_INSTANCE:-1}"
+[[ "$instance" =~ ^[1-9]$ ]] || { echo "asterisk: error: ASTERISK_INSTANCE must be 1 to 9" >&2; exit 2; }
+if ((instance == 1)); then suffix=""; else suffix="-$instance"; fi
+readonly suffix
+readonly console_log="$cache_dir/asterisk$suffix-console.log"
+readonly http_port="${ASTERISK_HTTP_PORT:-$((8088 + 100 * (instance - 1)))}"
+readonly sip_port="${ASTERISK_SIP_PORT:-$((5060 + 100 * (instance - 1)))}"
+readonly entity_id="${ASTERISK_ENTITY_ID:-02:00:00:00:00:0$instance}"
+# Paths inside the root filesystem. Instance 1 uses the package's compiled-in ones.
+readonly etc_dir="/etc/asterisk$suffix"
+readonly run_dir="/run/asterisk$suffix"
+readonly log_dir="/var/log/asterisk$suffix"
+readonly spool_dir="/var/spool/asterisk$suffix"
+readonly db_dir="/var/lib/asterisk$suffix"
+if ((instance == 1)); then config_args=(); else config_args=(-C "$etc_dir/asterisk.conf"); fi
+readonly config_args
 readonly bind_address="${ASTERISK_BIND_ADDRESS:-127.0.0.1}"
 readonly ari_username="${ASTERISK_ARI_USERNAME:-dialplane}"
 readonly ari_password="${ASTERISK_ARI_PASSWORD:-dialplane}"
@@ -125,15 +143,25 @@ provision() {
 # Directories Asterisk writes to. /run, not /var/run: the latter is a symlink to the host's /run.
 prepare_var_dirs() {
     local dir
-    for dir in var/lib/asterisk var/log/asterisk var/spool/asterisk var/spool/asterisk/recording \
-        var/cache/asterisk run/asterisk; do
+    for dir in var/lib/asterisk "$db_dir" "$log_dir" "$spool_dir" "$spool_dir/recording" var/cache/asterisk \
+        "$run_dir"; do
         mkdir -p "${root:?}/$dir"
         chmod -R a+rwX "$root/$dir"
     done
 }
 
 install_config() {
-    "$here/render-conf.sh" "$root/etc/asterisk"
+    if ((instance > 1)); then
+        mkdir -p "$root$etc_dir"
+        cp -a "$root/etc/asterisk/." "$root$etc_dir/"  # the package's files; ours are rendered over them
+    fi
+    ASTERISK_HTTP_PORT="$http_port" ASTERISK_SIP_PORT="$sip_port" ASTERISK_ENTITY_ID="$entity_id" \
+        ASTERISK_RTP_START=$((10000 * instance)) ASTERISK_RTP_END=$((10000 * instance + 9999)) \
+        "$here/render-conf.sh" "$root$etc_dir"
+    if ((instance > 1)); then
+        printf '%s\n' "" "[directories]" "astetcdir => $etc_dir" "astrundir => $run_dir" \
+            "astlogdir => $log_dir" "astspooldir => $spool_dir" "astdbdir => $db_dir" >>"$root$etc_dir/asterisk.conf"
+    fi
     prepare_var_dirs
     "$here/render-voices.sh" "$root$voices_dir" >/dev/null
 }
@@ -143,19 +171,33 @@ install_config() {
 # The Asterisk daemon's pid, if it is running inside our root filesystem.
 daemon_pid() {
     local pid
-    pid="$(cat "$root/run/asterisk/asterisk.pid" 2>/dev/null)" || return 1
+    pid="$(cat "$root$run_dir/asterisk.pid" 2>/dev/null)" || return 1
     [[ "$pid" =~ ^[0-9]+$ ]] && [[ "$(readlink "/proc/$pid/root" 2>/dev/null)" == "$root" ]] || return 1
     echo "$pid"
 }
 
 is_running() { daemon_pid >/dev/null; }
 
-# Asterisk processes whose root directory is our root filesystem: the daemon, stuck remote consoles.
-chroot_asterisk_pids() {
+# Asterisk processes whose root directory is our root filesystem (every instance's): daemons, stuck consoles.
+root_asterisk_pids() {
     local proc
     for proc in /proc/[0-9]*; do
         [[ "$(readlink "$proc/root" 2>/dev/null)" == "$root" && "$(cat "$proc/comm" 2>/dev/null)" == asterisk ]] \
             && basename "$proc"
+    done
+    return 0
+}
+
+# Those of this instance: instance 1's run without -C, the others' with their own asterisk.conf.
+chroot_asterisk_pids() {
+    local pid args
+    for pid in $(root_asterisk_pids); do
+        args="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || continue
+        if ((instance == 1)); then
+            [[ "$args" != *" -C "* ]] && echo "$pid"
+        else
+            [[ "$args" == *" -C $etc_dir/asterisk.conf "* ]] && echo "$pid"
+        fi
     done
     return 0
 }
@@ -165,8 +207,10 @@ mount_chroot_fs() {
     mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
 }
 
+# Only once no instance runs from the root filesystem any more.
 unmount_chroot_fs() {
     local point
+    [[ -z "$(root_asterisk_pids)" ]] || return 0
     for point in "$root/dev" "$root/proc"; do
         if mountpoint -q "$point"; then umount "$point" 2>/dev/null || umount -l "$point"; fi
     done
@@ -174,9 +218,10 @@ unmount_chroot_fs() {
 
 # Start the daemon in its own session; sets launched_pid.
 launch() {
-    rm -f "$root/run/asterisk/asterisk.pid"
+    rm -f "$root$run_dir/asterisk.pid"
     echo "--- $(date -Is) start" >>"$console_log"
-    setsid chroot "$root" /usr/sbin/asterisk -f -n -U root -G root </dev/null >>"$console_log" 2>&1 9>&- &
+    setsid chroot "$root" /usr/sbin/asterisk "${config_args[@]}" -f -n -U root -G root </dev/null \
+        >>"$console_log" 2>&1 9>&- &
     launched_pid=$!
 }
 
@@ -186,7 +231,7 @@ process_alive() {
     state="$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" && [[ "$state" != Z ]]
 }
 
-cli() { chroot "$root" /usr/sbin/asterisk -rx "$*"; }
+cli() { chroot "$root" /usr/sbin/asterisk "${config_args[@]}" -rx "$*"; }
 
 # --- readiness ------------------------------------------------------------------------------------------
 
@@ -201,8 +246,8 @@ asterisk_version() {
 show_logs() {
     echo "--- last lines of $console_log:" >&2
     tail -n 20 "$console_log" >&2 || true
-    echo "--- last lines of $root/var/log/asterisk/messages.log:" >&2
-    tail -n 20 "$root/var/log/asterisk/messages.log" >&2 || true
+    echo "--- last lines of $root$log_dir/messages.log:" >&2
+    tail -n 20 "$root$log_dir/messages.log" >&2 || true
 }
 
 # wait_ready [PID]: until ARI answers; fails (showing the logs) after the timeout or as soon as PID exits.
@@ -247,7 +292,7 @@ start() {
         die "start failed; Asterisk stopped again"
     fi
     ready_line
-    say "started in $((SECONDS - started)) s; logs: $console_log, $root/var/log/asterisk/messages.log"
+    say "started in $((SECONDS - started)) s; logs: $console_log, $root$log_dir/messages.log"
 }
 
 wait_for_exit() {
@@ -266,7 +311,7 @@ end_process() {
 stop() {
     local pid
     if pid="$(daemon_pid)"; then
-        timeout 10 chroot "$root" /usr/sbin/asterisk -rx "core stop now" >/dev/null 2>&1 || true
+        timeout 10 chroot "$root" /usr/sbin/asterisk "${config_args[@]}" -rx "core stop now" >/dev/null 2>&1 || true
         wait_for_exit "$pid" 100 || end_process "$pid"
         say "stopped (pid $pid)"
     else

@@ -3,7 +3,7 @@
 Enabled in the repository's root ``conftest.py`` with ``pytest_plugins = ["dialplane.testing"]``.
 """
 
-from dialplane.testing.asterisk import asterisk
+from dialplane.testing.asterisk import asterisk, second_asterisk
 from dialplane.testing.database import (
     database_url,
     db_engine,
@@ -12,6 +12,7 @@ from dialplane.testing.database import (
     sessions,
 )
 from dialplane.testing.logs import pytest_configure
+from dialplane.testing.nats_server import nats_url
 from dialplane.testing.sipp import sipp
 
 __all__ = [
@@ -20,7 +21,9 @@ __all__ = [
     "db_engine",
     "empty_database_url",
     "event_stream",
+    "nats_url",
     "pytest_configure",
+    "second_asterisk",
     "sessions",
     "sipp",
 ]

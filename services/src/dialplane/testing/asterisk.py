@@ -5,6 +5,10 @@ at the end of the session, ``stop`` — but only if it was not already running b
 Ports, credentials and the application name come from the same environment variables as ``local.sh``:
 ``ASTERISK_HTTP_PORT``, ``ASTERISK_ARI_USERNAME``, ``ASTERISK_ARI_PASSWORD``, ``ASTERISK_ARI_APP``.
 
+``second_asterisk`` is another node from the same root filesystem (``ASTERISK_INSTANCE=2``: ARI on 8188,
+SIP on 5160, entity id 02:00:00:00:00:02), for the tests of several nodes; it is started on first use and
+stopped at the end of the session if it was not running before.
+
 ``AriTestClient`` is enough for smoke tests: originate, hang up, play, set a variable, and wait for events.
 It is not the bridge's client: it keeps every event in memory and has no reconnection.
 """
@@ -27,7 +31,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-__all__ = ["AriEvent", "AriTestClient", "AsteriskInfo", "asterisk"]
+__all__ = ["AriEvent", "AriTestClient", "AsteriskInfo", "asterisk", "second_asterisk"]
 
 AriEvent = dict[str, Any]
 START_TIMEOUT_SECONDS = 600  # generous: the first start on a fresh machine builds the root filesystem
@@ -42,6 +46,8 @@ class AsteriskInfo:
     password: str
     app: str
     http_port: int
+    instance: int = 1  # ASTERISK_INSTANCE of asterisk/local.sh
+    entity_id: str = "02:00:00:00:00:01"
 
     @property
     def events_url(self) -> str:
@@ -51,14 +57,25 @@ class AsteriskInfo:
         return f"{self.ari_url.replace('http', 'ws', 1)}/events?{query}"
 
 
-def asterisk_info_from_env() -> AsteriskInfo:
-    port = int(os.environ.get("ASTERISK_HTTP_PORT", "8088"))
+# What local.sh derives from ASTERISK_INSTANCE for instances other than the first (the environment's
+# ASTERISK_HTTP_PORT, ASTERISK_SIP_PORT and ASTERISK_ENTITY_ID are the first instance's).
+_PER_INSTANCE = ("ASTERISK_HTTP_PORT", "ASTERISK_SIP_PORT", "ASTERISK_ENTITY_ID")
+
+
+def asterisk_info_from_env(instance: int = 1) -> AsteriskInfo:
+    if instance == 1:
+        port = int(os.environ.get("ASTERISK_HTTP_PORT", "8088"))
+        entity_id = os.environ.get("ASTERISK_ENTITY_ID", "02:00:00:00:00:01")
+    else:
+        port, entity_id = 8088 + 100 * (instance - 1), f"02:00:00:00:00:0{instance}"
     return AsteriskInfo(
         ari_url=f"http://127.0.0.1:{port}/ari",
         username=os.environ.get("ASTERISK_ARI_USERNAME", "dialplane"),
         password=os.environ.get("ASTERISK_ARI_PASSWORD", "dialplane"),
         app=os.environ.get("ASTERISK_ARI_APP", "dialplane"),
         http_port=port,
+        instance=instance,
+        entity_id=entity_id,
     )
 
 
@@ -76,15 +93,23 @@ def repository_root() -> Path:
     return Path(top)
 
 
-def run_local_sh(command: str) -> subprocess.CompletedProcess[str]:
+def run_local_sh(command: str, instance: int = 1) -> subprocess.CompletedProcess[str]:
     script = repository_root() / "asterisk" / "local.sh"
+    env = os.environ | {"ASTERISK_INSTANCE": str(instance)}
+    if instance != 1:
+        env = {name: value for name, value in env.items() if name not in _PER_INSTANCE}
     return subprocess.run(  # noqa: S603 -- our own script, fixed commands
-        [str(script), command], capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS, check=False
+        [str(script), command],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_SECONDS,
+        check=False,
+        env=env,
     )
 
 
-def start_asterisk() -> None:
-    result = run_local_sh("start")
+def start_asterisk(instance: int = 1) -> None:
+    result = run_local_sh("start", instance)
     if result.returncode != 0:
         pytest.fail(f"asterisk/local.sh start failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
 
@@ -97,6 +122,17 @@ def asterisk() -> Iterator[AsteriskInfo]:
     yield asterisk_info_from_env()
     if not was_running:
         run_local_sh("stop")
+
+
+@pytest.fixture(scope="session")
+def second_asterisk(asterisk: AsteriskInfo) -> Iterator[AsteriskInfo]:
+    """A second local Asterisk node (instance 2), beside the first; stopped at the end only if this session
+    started it."""
+    was_running = run_local_sh("status", 2).returncode == 0
+    start_asterisk(2)
+    yield asterisk_info_from_env(2)
+    if not was_running:
+        run_local_sh("stop", 2)
 
 
 def event_channel_ids(event: AriEvent) -> set[str]:
