@@ -65,14 +65,30 @@ async def test_a_call_waits_while_no_node_is_connected() -> None:
     assert await asyncio.wait_for(waiting, 2) == "a"
 
 
-async def test_restored_calls_count_against_the_limits() -> None:
+async def test_the_calls_of_a_node_taken_over_count_against_the_limits_until_it_is_handed_on() -> None:
     limits = capacity(max_concurrent=2)
-    limits.restore({("a", "t"): 2})
+    limits.adopt("a", {("a", "t"): 2, ("b", "t"): 5})  # b is another bridge's
     blocked = asyncio.create_task(limits.acquire("t"))
     await asyncio.sleep(0.05)
     assert not blocked.done()
-    blocked.cancel()
-    assert limits.snapshot()["a"]["active"] == 2
+    assert limits.snapshot()["a"]["active"] == 2 and limits.snapshot()["b"]["active"] == 0
+    limits.forget("a")
+    assert await asyncio.wait_for(blocked, 2) in {"a", "b"}
+
+
+async def test_a_bridge_driving_some_nodes_gets_their_share_of_each_trunk() -> None:
+    driven = {"a"}
+    limits = Capacity(
+        [NodeConfig(name="a", max_channels=100), NodeConfig(name="b", max_channels=300)],
+        [TrunkConfig(name="t", dial_string="Local/{number}@x", max_concurrent=10, max_cps=1e6)],
+        is_connected=lambda name: name in driven,
+        is_driven=lambda name: name in driven,
+    )
+    taken = [limits.try_acquire("t") for _ in range(3)]
+    assert taken[:2] == ["a", "a"] and taken[2] is None  # a quarter of 10, rounded down
+    assert limits.reports() == [CapacityReport("trunk:t", capacity=2, in_use=2)]
+    driven.clear()
+    assert limits.reports() == [CapacityReport("trunk:t", capacity=0, in_use=2)]
 
 
 async def test_an_unknown_trunk_is_refused() -> None:

@@ -4,16 +4,22 @@ A call needs a slot on its trunk (``max_concurrent``), its turn under the trunk'
 (calls spaced at least ``1 / max_cps`` apart), and a connected node with spare channels
 (``max_channels``); the least-loaded such node is chosen. :meth:`Capacity.acquire` waits until all three
 hold, so limits are never exceeded; :meth:`Capacity.release` frees the slot when the call ends. The
-counters are restored from the database after a restart (:meth:`Capacity.restore`).
+counters of a node are restored from the database when this bridge starts to drive it
+(:meth:`Capacity.adopt`).
 
 Each trunk's limit and calls in use are reported to the dialer's pacing in ``capacity_reports``
 (:meth:`Capacity.reports`, resource ``trunk:<name>``; see :mod:`dialplane.capacity`).
+
+With several bridges (each driving some of the nodes, :mod:`ari_bridge.leases`) a trunk's limits are
+shared: a bridge may use the fraction of ``max_concurrent`` and ``max_cps`` that its driven nodes' channels
+are of all nodes' channels (rounded down), so together the bridges never exceed a limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -57,19 +63,29 @@ class Capacity:
         trunks: Iterable[TrunkConfig],
         *,
         is_connected: Callable[[str], bool],
+        is_driven: Callable[[str], bool] = lambda _node: True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._nodes = {n.name: _Node(n) for n in nodes}
         self._trunks = {t.name: _Trunk(t) for t in trunks}
         self._is_connected = is_connected
+        self._is_driven = is_driven
         self._clock = clock
         self._changed = asyncio.Condition()
 
-    def restore(self, counts: Mapping[tuple[str, str], int]) -> None:
-        """Count calls that were active before a restart (``(node, trunk) -> calls``)."""
-        for (node, trunk), calls in counts.items():
-            if node in self._nodes and trunk in self._trunks:
+    def adopt(self, node: str, counts: Mapping[tuple[str, str], int]) -> None:
+        """Count the active calls of a node this bridge starts to drive (``(node, trunk) -> calls``; other
+        nodes' entries are ignored)."""
+        for (of_node, trunk), calls in counts.items():
+            if of_node == node and node in self._nodes and trunk in self._trunks:
                 self._take(node, trunk, calls)
+
+    def forget(self, node: str) -> None:
+        """Stop counting a node's calls: another bridge drives it now."""
+        entry = self._nodes.get(node)
+        if entry is not None:
+            for trunk, calls in list(entry.per_trunk.items()):
+                self._take(node, trunk, -calls)
 
     async def acquire(self, trunk: str) -> str:
         """Wait for a slot on ``trunk`` and a node; returns the node's name."""
@@ -114,13 +130,23 @@ class Capacity:
     def reports(self) -> list[CapacityReport]:
         """Per trunk: its ``max_concurrent`` and the calls it carries now."""
         return [
-            CapacityReport(trunk_resource(name), capacity=trunk.config.max_concurrent, in_use=trunk.active)
+            CapacityReport(trunk_resource(name), capacity=self._max_concurrent(trunk), in_use=trunk.active)
             for name, trunk in self._trunks.items()
         ]
 
+    def share(self) -> float:
+        """The fraction of every trunk's limits this bridge may use: its driven nodes' share of channels."""
+        total = sum(n.config.max_channels for n in self._nodes.values())
+        driven = sum(n.config.max_channels for n in self._nodes.values() if self._is_driven(n.config.name))
+        return driven / total if total else 0.0
+
+    def _max_concurrent(self, trunk: _Trunk) -> int:
+        return math.floor(trunk.config.max_concurrent * self.share() + 1e-9)
+
     def _try(self, trunk: _Trunk) -> tuple[str | None, float]:
         """A node for a call now, else ``(None, seconds worth waiting before looking again)``."""
-        if trunk.active >= trunk.config.max_concurrent:
+        share = self.share()
+        if trunk.active >= self._max_concurrent(trunk) or share == 0:
             return None, 1.0
         now = self._clock()
         if now < trunk.next_start:
@@ -132,7 +158,7 @@ class Capacity:
         ]
         if not free:
             return None, 1.0
-        trunk.next_start = max(now, trunk.next_start) + 1.0 / trunk.config.max_cps
+        trunk.next_start = max(now, trunk.next_start) + 1.0 / (trunk.config.max_cps * share)
         best = min(free, key=lambda n: n.active / n.config.max_channels)
         return best.config.name, 0.0
 

@@ -63,6 +63,21 @@ class Settings(ServiceSettings):
     default_trunk: str = "test-carrier"
     default_ring_timeout_seconds: int = Field(default=30, ge=1, le=600)
     ari_timeout_seconds: float = Field(default=5.0, gt=0)
+    node_lease_seconds: float = Field(
+        default=6.0,
+        ge=1,
+        le=60,
+        description="a bridge's lease on a node lasts this long after its last renewal; a bridge that dies"
+        " leaves its nodes to the others after at most this plus node_lease_renew_seconds",
+    )
+    node_lease_renew_seconds: float = Field(default=2.0, gt=0, description="leases renewed this often")
+    # longer than a brief network fault, after which live calls are re-adopted (tests/faults)
+    node_lost_after_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a node unreachable this long is lost: its calls end as failed (it takes calls again"
+        " once it is back)",
+    )
     # 50 rather than more: command handlers share the event loop with ARI event handling; at 200 events waited
     # ~0.7 s (p50) under load, at 50 ~50 ms, for ~10 % fewer calls answered per second (bench/README.md).
     worker_concurrency: int = Field(default=50, ge=1, description="originate/hangup commands at once")
@@ -87,6 +102,12 @@ class Settings(ServiceSettings):
     capacity_report_interval_seconds: float = Field(
         default=2.0, gt=0, le=5, description="how often the trunks' capacity reports are refreshed"
     )
+
+    @model_validator(mode="after")
+    def _leases_renewed_in_time(self) -> Self:
+        if self.node_lease_renew_seconds * 2 > self.node_lease_seconds:
+            raise ValueError("node_lease_renew_seconds must be at most half of node_lease_seconds")
+        return self
 
     @model_validator(mode="after")
     def _names_are_unique_and_known(self) -> Self:

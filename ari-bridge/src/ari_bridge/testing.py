@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +24,8 @@ from dialplane.events import NewCommand, PostgresEventStream
 from dialplane.internal_auth import Principal
 from dialplane.testing.asterisk import AsteriskInfo
 from dialplane.testing.http import SignedPrincipal, app_client, service_settings
+
+STAYS_ON_THE_LINE = "+12025550104"  # the test carrier answers and waits for our hangup
 
 
 @dataclass
@@ -58,6 +60,20 @@ class Bridge:
                     return call
                 await asyncio.sleep(0.05)
 
+    async def answered_calls(self, count: int, to: str = STAYS_ON_THE_LINE) -> dict[str, str]:
+        """``count`` new calls, once answered: call id -> the node that carries it."""
+        call_ids = [await self.originate(to) for _ in range(count)]
+        calls = [await self.wait_for(call_id, CallStatus.ANSWERED) for call_id in call_ids]
+        return {call.call_id: str(call.node) for call in calls}
+
+    async def hang_up_all(self, call_ids: Iterable[str]) -> list[BridgeCall]:
+        """Hang each call up and wait until it has ended; the ended calls."""
+        call_ids = list(call_ids)
+        for call_id in call_ids:
+            await self.hangup(call_id)
+        ended = tuple(s for s in CallStatus if s.is_terminal)
+        return [await self.wait_for(call_id, *ended) for call_id in call_ids]
+
     async def event_types(self, call_id: str) -> list[str]:
         query = text("SELECT type FROM events WHERE stream = 'calls' AND key = :key ORDER BY tx_id, id")
         async with transaction(self.sessions) as session:
@@ -73,6 +89,19 @@ def originate_command(call_id: str, to: str, **options: Any) -> NewCommand:
 
 def hangup_command(call_id: str) -> NewCommand:
     return NewCommand(BRIDGE_QUEUE, call_id, HANGUP, {"call_id": call_id})
+
+
+def node_config(name: str, asterisk: AsteriskInfo, entity_id: str | None = None) -> NodeConfig:
+    """A node of the tests of several nodes (and bridges): the app is named after the node, so every bridge
+    drives a node with the same app."""
+    return NodeConfig(
+        name=name,
+        ari_url=asterisk.ari_url,
+        username=asterisk.username,
+        password=SecretStr(asterisk.password),
+        app=f"nodes-test-{name}",
+        entity_id=entity_id or asterisk.entity_id,
+    )
 
 
 def bridge_settings(database_url: str, asterisk: AsteriskInfo, **overrides: Any) -> Settings:
@@ -109,10 +138,13 @@ async def running_bridge(
     asterisk: AsteriskInfo,
     sessions: SessionFactory,
     stream: PostgresEventStream,
+    *,
+    wait: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[Bridge]:
-    """The bridge app with its lifespan running, ready (connected to Asterisk)."""
+    """The bridge app with its lifespan running, ready (connected to every node) unless ``wait`` is false."""
     async with app_client(create_app(bridge_settings(database_url, asterisk, **overrides))) as client:
         client.auth = SignedPrincipal(OPERATOR)
-        await wait_ready(client)
+        if wait:
+            await wait_ready(client)
         yield Bridge(client, sessions, stream)

@@ -98,7 +98,14 @@ async def test_nodes_report_their_connection_and_load(bridge: Bridge) -> None:
     await bridge.hangup(call_id)
     await bridge.wait_for(call_id, *TERMINAL)
     assert nodes == [
-        {"name": "local", "connected": True, "last_error": None, "active": 1, "max_channels": 1000}
+        {
+            "name": "local",
+            "driven": True,
+            "connected": True,
+            "last_error": None,
+            "active": 1,
+            "max_channels": 1000,
+        }
     ]
     assert (
         live["status"] == "answered" and live["channel"]["id"] == call_id and live["channel"]["state"] == "Up"

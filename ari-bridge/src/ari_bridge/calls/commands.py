@@ -130,7 +130,7 @@ class CallCommands:
             log.info("originate_duplicate", status=call.status.value)
             return
         if self._settings.trunk(call.trunk) is None:
-            await self._fail(call.call_id, f"unknown trunk {call.trunk!r}")
+            await self._fail(call, f"unknown trunk {call.trunk!r}", None)
             return
         node = await self._capacity.acquire(call.trunk)
         async with transaction(self._sessions) as session:
@@ -182,17 +182,13 @@ class CallCommands:
                 log.info("originate_already_done")  # an earlier attempt created the channel
                 return
             # Asterisk also answers 409 when the id is a prefix of a live channel's id (e.g. x-1 vs x-10;1).
-            await self._fail(
-                call.call_id, "Asterisk refused the channel id: it collides with a live channel's"
-            )
-            await self._capacity.release(node, call.trunk)
+            await self._fail(call, "Asterisk refused the channel id: it collides with a live channel's", node)
         except AriError as exc:
             count_origination(node, call.trunk, _failure_result(exc))
             if isinstance(exc, AriUnavailableError) and await self._channel_exists(node, call.call_id):
                 log.warning("originate_unanswered_but_placed", error=str(exc))  # tracked as usual
                 return
-            await self._fail(call.call_id, f"Asterisk refused the call: {exc}")
-            await self._capacity.release(node, call.trunk)
+            await self._fail(call, f"Asterisk refused the call: {exc}", node)
         else:
             count_origination(node, call.trunk, "accepted")
 
@@ -231,12 +227,15 @@ class CallCommands:
                 return
         except AriNotFoundError:
             pass
-        await self._fail(call.call_id, "the bridge stopped while placing the call; not dialed again")
-        await self._capacity.release(call.node, call.trunk)
+        await self._fail(call, "the bridge stopped while placing the call; not dialed again", call.node)
 
-    async def _fail(self, call_id: str, reason: str) -> None:
+    async def _fail(self, call: repository.BridgeCall, reason: str, node: str | None) -> None:
+        """End the call as failed and free its capacity on ``node`` — unless it ended meanwhile (its node
+        was lost, say), which freed it already."""
         async with transaction(self._sessions) as session:
-            await self._tracker.fail(session, call_id, reason)
+            transition = await self._tracker.fail(session, call.call_id, reason)
+        if transition is not None and node is not None:
+            await self._capacity.release(node, call.trunk)
 
     async def detect_machine(self, request: CallRequest) -> None:
         """Send the answered channel through AMD; its result comes back as a StasisStart (see stasis.py)."""

@@ -2,7 +2,10 @@
 
 While the event socket is down Asterisk drops our events. After a connect: every call we believe active on
 the node whose channel no longer exists ended while we were away (failed, with that reason); a call whose
-channel still exists is re-subscribed and its status caught up from the channel's state.
+channel still exists is re-subscribed and its status caught up from the channel's state; a channel whose
+call we already ended (its node was lost, see :mod:`ari_bridge.nodes`) is hung up.
+
+A node unreachable for longer than ``node_lost_after_seconds`` is lost: its calls end as failed at once.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dialplane.db import SessionFactory, transaction
 log = structlog.get_logger(__name__)
 
 VANISHED = "the channel ended while the bridge was not connected to Asterisk or could not record it"
+LOST = "Asterisk node {node} was unreachable for {seconds} s: the call was ended without it"
 STATE_TO_STATUS = {"Ringing": CallStatus.RINGING, "Up": CallStatus.ANSWERED}
 
 
@@ -41,19 +45,46 @@ class Reconciler:
         for call in calls:
             channel = channels.get(call.call_id)
             if channel is None:
-                await self._end_vanished(call)
+                await self._end(call, VANISHED)
                 ended += 1
             else:
                 await self._adopt(node, call, channel)
                 adopted += 1
+        orphans = await self._hang_up_orphans(node, list(channels))
         await self._capacity.nodes_changed()
-        log.info("ari_node_reconciled", node=node.name, channels=len(channels), ended=ended, adopted=adopted)
+        log.info(
+            "ari_node_reconciled",
+            node=node.name,
+            channels=len(channels),
+            ended=ended,
+            adopted=adopted,
+            orphans_hung_up=orphans,
+        )
 
-    async def _end_vanished(self, call: repository.BridgeCall) -> None:
+    async def end_lost(self, node: NodeRuntime, down_for: float) -> None:
+        """The node has been unreachable too long: end every call we have on it."""
         async with transaction(self._sessions) as session:
-            transition = await self._tracker.fail(session, call.call_id, VANISHED)
+            calls = await repository.active_on_node(session, node.name)
+        reason = LOST.format(node=node.name, seconds=round(down_for))
+        for call in calls:
+            await self._end(call, reason)
+        log.warning("ari_node_lost", node=node.name, calls_ended=len(calls), down_seconds=round(down_for, 1))
+
+    async def _end(self, call: repository.BridgeCall, reason: str) -> None:
+        async with transaction(self._sessions) as session:
+            transition = await self._tracker.fail(session, call.call_id, reason)
         if transition is not None:
             await self._capacity.release(call.node, call.trunk)
+
+    async def _hang_up_orphans(self, node: NodeRuntime, channel_ids: list[str]) -> int:
+        """Hang up the channels of calls that already ended in our records (the node came back after it
+        was lost): nobody follows them any more."""
+        async with transaction(self._sessions) as session:
+            ended = await repository.ended_on_node(session, node.name, channel_ids)
+        for call_id in ended:
+            with contextlib.suppress(AriError):
+                await node.client.hangup(call_id)
+        return len(ended)
 
     async def _adopt(self, node: NodeRuntime, call: repository.BridgeCall, channel: dict[str, Any]) -> None:
         with contextlib.suppress(AriNotFoundError):

@@ -133,6 +133,16 @@ async def active_on_node(session: AsyncSession, node: str) -> list[BridgeCall]:
     return [_call(row) for row in rows]
 
 
+async def ended_on_node(session: AsyncSession, node: str, call_ids: list[str]) -> list[str]:
+    """Which of these call ids are calls on the node that have ended."""
+    query = text(
+        "SELECT call_id FROM bridge_calls"
+        " WHERE call_id = ANY(:ids) AND node = :node AND NOT status = ANY(:active)"
+    )
+    rows = await session.execute(query, {"ids": call_ids, "node": node, "active": _ACTIVE_STATUSES})
+    return list(rows.scalars())
+
+
 async def active_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
     """Active calls per (node, trunk), to restore the capacity counters after a restart."""
     query = text(
