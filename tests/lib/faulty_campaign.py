@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from service_processes import ServiceSet, service_set
+from service_processes import SERVICES, ServiceSet, service_set
 from sqlalchemy import text
 
 from dialer.testing import TEST_WEBHOOK_SECRET
@@ -45,6 +45,7 @@ from dialplane.testing.asterisk import AsteriskInfo
 from dialplane.testing.database import settings_for_tests
 from gateway.testing import add_user
 
+SERVICE_NAMES = [service.name for service in SERVICES]
 PASSWORD = "a long test password"
 SCOPES = ["calls:read", "calls:write", "leads:read", "leads:write", "campaigns:read", "campaigns:write"]
 RETRY_ONCE = {
@@ -221,11 +222,35 @@ class CampaignStack:
             assert wanted <= got, f"call {call_id}: {sorted(wanted - got)} never arrived (got {sorted(got)})"
 
 
+class RoundRobin(httpx.AsyncBaseTransport):
+    """API requests to each of the gateways in turn, as a load balancer in front of them would."""
+
+    def __init__(self, gateways: list[str]) -> None:
+        self._gateways = itertools.cycle(gateways)  # host:port
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/api/"):
+            host, port = next(self._gateways).split(":")
+            request.url = request.url.copy_with(host=host, port=int(port))
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 @asynccontextmanager
 async def campaign_stack(
-    database_url: str, asterisk: AsteriskInfo, log_dir: Path
+    database_url: str,
+    asterisk: AsteriskInfo,
+    log_dir: Path,
+    *,
+    nodes: list[AsteriskInfo] | None = None,
+    replicas: int = 1,
+    overrides: dict[str, dict[str, str]] | None = None,
 ) -> AsyncIterator[CampaignStack]:
-    """The four services as processes on ``database_url`` (migrated here), a webhook receiver, a user."""
+    """The four services as processes on ``database_url`` (migrated here), a webhook receiver, a user;
+    with ``replicas``, that many of each service (API requests spread over the gateways) on ``nodes``."""
     await migrate.upgrade_async(database_url)
     async with AsyncExitStack() as stack:
         engine = create_engine(settings_for_tests(database_url), pool_size=2)
@@ -233,11 +258,13 @@ async def campaign_stack(
         sessions = create_session_factory(engine)
         await add_user(sessions, "faults", PASSWORD, SCOPES)
         receiver = await stack.enter_async_context(serving_receiver(TEST_WEBHOOK_SECRET))
+        settings = {name: OVERRIDES.get(name, {}) | (overrides or {}).get(name, {}) for name in SERVICE_NAMES}
         services = await stack.enter_async_context(
-            service_set(database_url, asterisk, log_dir, overrides=OVERRIDES)
+            service_set(database_url, asterisk, log_dir, overrides=settings, nodes=nodes, replicas=replicas)
         )
+        gateways = [p.address for name, p in services.processes.items() if name.startswith("gateway")]
         client = await stack.enter_async_context(
-            httpx.AsyncClient(base_url=services["gateway"].url, timeout=30)
+            httpx.AsyncClient(base_url=services["gateway"].url, timeout=30, transport=RoundRobin(gateways))
         )
         campaign = CampaignStack(services, sessions, receiver, client)
         await campaign.login()

@@ -7,6 +7,10 @@ outside (Prometheus scraping them, the metrics they export).
 
 Every process is started at once; the block begins when each answers ``/metrics``. Their output goes to
 ``<log_dir>/<name>.log``, whose tail is in the error when one does not come up.
+
+A cluster: ``service_set(..., nodes=[first, second], replicas=2)`` runs two of each service (``dialer`` and
+``dialer-2``, …; gateway ``n`` forwards to dialer ``n`` and ai-agent ``n``), every bridge configured with
+every node (``local``, ``local-2``, …: the bridges share them through leases).
 """
 
 from __future__ import annotations
@@ -42,15 +46,24 @@ SERVICES = (
 )
 
 
-def _specific_env(ports: dict[str, int], asterisk: AsteriskInfo, app: str) -> dict[str, dict[str, str]]:
-    """Each service's own settings (without its prefix), as the tests' in-process fixtures set them."""
-    node = {
-        "name": "local",
+def replica_name(service: str, replica: int) -> str:
+    return service if replica == 1 else f"{service}-{replica}"
+
+
+def _node(asterisk: AsteriskInfo, index: int, app: str) -> dict[str, str]:
+    return {
+        "name": replica_name("local", index),
         "ari_url": asterisk.ari_url,
         "username": asterisk.username,
         "password": asterisk.password,
         "app": app,
+        "entity_id": asterisk.entity_id,
     }
+
+
+def _specific_env(ports: dict[str, int], nodes: list[AsteriskInfo], app: str) -> dict[str, dict[str, str]]:
+    """Each service's own settings (without its prefix), as the tests' in-process fixtures set them."""
+    node_list = [_node(asterisk, index, app) for index, asterisk in enumerate(nodes, start=1)]
     return {
         "gateway": {
             "JWT_SECRET": TEST_JWT_SECRET,
@@ -62,7 +75,7 @@ def _specific_env(ports: dict[str, int], asterisk: AsteriskInfo, app: str) -> di
             "CALLING_HOURS_EXEMPT_PREFIXES": TEST_CARRIER_EXEMPTION,
         },
         # the local Asterisk uses the development credentials, which `test` would refuse as placeholders
-        "ari-bridge": {"ENVIRONMENT": "development", "NODES": json.dumps([node])},
+        "ari-bridge": {"ENVIRONMENT": "development", "NODES": json.dumps(node_list)},
         "ai-agent": {},
     }
 
@@ -123,23 +136,25 @@ async def service_set(
     *,
     log_level: str = "WARNING",
     overrides: dict[str, dict[str, str]] | None = None,
+    nodes: list[AsteriskInfo] | None = None,
+    replicas: int = 1,
 ) -> AsyncIterator[ServiceSet]:
     """The four services running (each answering ``/metrics``); stopped (SIGTERM) afterwards.
-    ``overrides``: settings (without the prefix) by service name, on top of the tests' own."""
-    ports = {service.name: free_port() for service in SERVICES}
-    app = f"metrics-test-{os.getpid()}-{ports['ari-bridge']}"
-    specific = _specific_env(ports, asterisk, app)
-    for name, values in (overrides or {}).items():
-        specific[name] = specific[name] | values
-    services = ServiceSet(
-        processes={
-            s.name: ServiceProcess(s.name, s.module, ports[s.name], log_dir / f"{s.name}.log")
-            for s in SERVICES
-        },
-        envs={
-            s.name: service_env(s, ports[s.name], database_url, specific[s.name], log_level) for s in SERVICES
-        },
-    )
+    ``overrides``: settings (without the prefix) by service name, on top of the tests' own; ``nodes``: the
+    Asterisk nodes (default: ``asterisk`` alone); ``replicas``: processes of each service."""
+    processes: dict[str, ServiceProcess] = {}
+    envs: dict[str, dict[str, str]] = {}
+    app = f"metrics-test-{os.getpid()}-{free_port()}"
+    for replica in range(1, replicas + 1):
+        ports = {service.name: free_port() for service in SERVICES}
+        specific = _specific_env(ports, nodes or [asterisk], app)
+        for name, values in (overrides or {}).items():
+            specific[name] = specific[name] | values
+        for s in SERVICES:
+            name = replica_name(s.name, replica)
+            processes[name] = ServiceProcess(name, s.module, ports[s.name], log_dir / f"{name}.log")
+            envs[name] = service_env(s, ports[s.name], database_url, specific[s.name], log_level)
+    services = ServiceSet(processes=processes, envs=envs)
     try:
         await services.start()
         yield services

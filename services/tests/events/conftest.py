@@ -3,7 +3,7 @@ backends (PostgreSQL, and NATS JetStream on a private server) unless marked ``po
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import pytest
 import pytest_asyncio
@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import EventStream, NewEvent
-from dialplane.testing.nats_server import nats_server_binary, private_nats_server
 
 Publish = Callable[..., Awaitable[None]]
 BACKENDS = ("postgres", "jetstream")
@@ -29,16 +28,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     only_postgres = metafunc.definition.get_closest_marker("postgres_backend_only") is not None
     metafunc.parametrize("event_stream", ["postgres"] if only_postgres else BACKENDS, indirect=True)
-
-
-@pytest.fixture(scope="session")
-def nats_url() -> Iterator[str]:
-    """A private ``nats-server -js`` on a free port for this test run (never the shared one on 4222)."""
-    binary = nats_server_binary()
-    if binary is None:
-        pytest.skip("nats-server is not installed: the JetStream backend cannot be tested here")
-    with private_nats_server(binary) as url:
-        yield url
 
 
 @pytest.fixture

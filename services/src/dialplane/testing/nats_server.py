@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 NATS_SERVER = "/usr/sbin/nats-server"
 
 
@@ -58,3 +60,13 @@ def private_nats_server(binary: str, within: float = 15.0) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    """A private ``nats-server -js`` on a free port for this test run (never the shared one on 4222)."""
+    binary = nats_server_binary()
+    if binary is None:
+        pytest.fail("nats-server is not installed (`make setup` installs it): JetStream cannot be tested")
+    with private_nats_server(binary) as url:
+        yield url
