@@ -1,6 +1,7 @@
-"""deploy/k8s/: the kustomize base and overlays, checked structurally (no cluster here): probes, resources,
-a Service and a PodDisruptionBudget per Deployment, every ConfigMap/Secret reference resolvable, every setting
-name known to the service, and the overlays rendered with `kubectl kustomize` where kubectl is installed."""
+"""deploy/k8s/: the kustomize base, components and overlays, checked structurally (no cluster here): probes,
+resources, a Service and a PodDisruptionBudget per Deployment and for the NATS server, every ConfigMap/Secret
+reference resolvable, every setting name known to a service, and the overlays rendered with
+`kubectl kustomize` where kubectl is installed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -23,12 +25,15 @@ from gateway.settings import Settings as GatewaySettings
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 BASE = K8S / "base"
+JETSTREAM = K8S / "components" / "jetstream"
 SETTINGS: dict[str, type[ServiceSettings]] = {
     "gateway": GatewaySettings,
     "dialer": DialerSettings,
     "ari-bridge": AriBridgeSettings,
     "ai-agent": AiAgentSettings,
 }
+DIALPLANE_PREFIXES = ("DIALPLANE_", *(settings.service_prefix for settings in SETTINGS.values()))
+DIALPLANE_STORES = {("ConfigMap", "dialplane-config"), ("Secret", "dialplane-secrets")}
 Manifest = dict[str, Any]
 
 
@@ -44,16 +49,29 @@ def load(path: Path) -> dict[str, Any]:
 def referenced_files(kustomization: Path) -> list[str]:
     spec = load(kustomization)
     patches = [p["path"] for p in spec.get("patches", []) if "path" in p]
-    return [*spec.get("resources", []), *patches]
+    return [*spec.get("resources", []), *spec.get("components", []), *patches]
+
+
+def manifests_of(kustomization: Path) -> list[Manifest]:
+    """The documents of the kustomization's own files (resources, patches), not of the directories it uses."""
+    files = [kustomization.parent / entry for entry in referenced_files(kustomization)]
+    return [
+        document
+        for path in files
+        if path.is_file()
+        for document in yaml.safe_load_all(path.read_text())
+        if document
+    ]
 
 
 @pytest.fixture(scope="module")
 def base() -> list[Manifest]:
-    return [
-        document
-        for name in load(BASE / "kustomization.yaml")["resources"]
-        for document in yaml.safe_load_all((BASE / name).read_text())
-    ]
+    return manifests_of(BASE / "kustomization.yaml")
+
+
+@pytest.fixture(scope="module")
+def jetstream() -> list[Manifest]:
+    return manifests_of(JETSTREAM / "kustomization.yaml")
 
 
 def of_kind(manifests: list[Manifest], kind: str) -> dict[str, Manifest]:
@@ -61,7 +79,7 @@ def of_kind(manifests: list[Manifest], kind: str) -> dict[str, Manifest]:
 
 
 def containers(manifests: list[Manifest]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for kind in ("Deployment", "Job"):
+    for kind in ("Deployment", "StatefulSet", "Job"):
         for name, manifest in of_kind(manifests, kind).items():
             for container in manifest["spec"]["template"]["spec"]["containers"]:
                 yield name, container
@@ -69,6 +87,21 @@ def containers(manifests: list[Manifest]) -> Iterator[tuple[str, dict[str, Any]]
 
 def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return bool(selector) and selector.items() <= labels.items()
+
+
+def pod_labels(manifest: Manifest) -> dict[str, str]:
+    labels: dict[str, str] = manifest["spec"]["template"]["metadata"]["labels"]
+    return labels
+
+
+def setting_names(manifests: list[Manifest]) -> list[str]:
+    """Every key of Dialplane's ConfigMap and Secret, and every container variable with a Dialplane prefix."""
+    stores = [
+        m for m in manifests if (m["kind"], m["metadata"]["name"]) in DIALPLANE_STORES and "$patch" not in m
+    ]
+    keys = [key for m in stores for key in {**m.get("data", {}), **m.get("stringData", {})}]
+    env = [v["name"] for _, container in containers(manifests) for v in container.get("env", [])]
+    return [*keys, *(name for name in env if name.startswith(DIALPLANE_PREFIXES))]
 
 
 def unknown_settings(settings: type[ServiceSettings], names: list[str]) -> list[str]:
@@ -95,6 +128,15 @@ def test_every_manifest_file_is_used(kustomization: Path) -> None:
         p.name for p in kustomization.parent.glob("*.yaml") if p.name not in listed | {kustomization.name}
     ]
     assert unused == []
+
+
+def test_components_are_kustomize_components() -> None:
+    components = sorted((K8S / "components").glob("*/kustomization.yaml"))
+    assert components, "no component found"
+    for component in components:
+        spec = load(component)
+        assert (spec["apiVersion"], spec["kind"]) == ("kustomize.config.k8s.io/v1alpha1", "Component")
+        assert "namespace" not in spec, "the overlay that uses the component sets it"
 
 
 def test_every_deployment_has_probes_and_resources(base: list[Manifest]) -> None:
@@ -130,7 +172,9 @@ def test_every_deployment_has_a_matching_service_and_disruption_budget(
     assert selects(of_kind(base, "Service")[name]["spec"]["selector"], labels)
     budget = of_kind(base, "PodDisruptionBudget")[name]["spec"]
     assert selects(budget["selector"]["matchLabels"], labels)
-    assert deployment["spec"]["replicas"] >= 1
+    # One pod down at a time: drains proceed, and with two replicas one always serves.
+    assert budget["maxUnavailable"] == 1
+    assert deployment["spec"]["replicas"] >= 2
 
 
 def test_config_and_secret_references_exist(base: list[Manifest]) -> None:
@@ -157,21 +201,18 @@ def test_setting_names_exist_in_the_service(name: str, base: list[Manifest]) -> 
     assert unknown_settings(SETTINGS[name], names) == []
 
 
-def test_every_config_key_belongs_to_a_service(base: list[Manifest]) -> None:
-    keys = [
-        *of_kind(base, "ConfigMap")["dialplane-config"]["data"],
-        *of_kind(base, "Secret")["dialplane-secrets"]["stringData"],
-    ]
-    orphans = [k for k in keys if all(unknown_settings(settings, [k]) for settings in SETTINGS.values())]
+@pytest.mark.parametrize("kustomization", kustomizations(), ids=lambda p: str(p.parent.relative_to(K8S)))
+def test_every_setting_name_belongs_to_a_service(kustomization: Path) -> None:
+    names = setting_names(manifests_of(kustomization))
+    orphans = [k for k in names if all(unknown_settings(settings, [k]) for settings in SETTINGS.values())]
     assert orphans == []
 
 
-@pytest.mark.parametrize("name", SETTINGS)
-def test_base_config_gives_valid_production_settings(
-    name: str, base: list[Manifest], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def set_environment(
+    name: str, config: dict[str, str], base: list[Manifest], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)  # no .env of the developer's
-    for key, value in of_kind(base, "ConfigMap")["dialplane-config"]["data"].items():
+    """The service's environment in its pod: `config` as the ConfigMap, the template's secrets made real."""
+    for key, value in config.items():
         monkeypatch.setenv(key, value)
     (container,) = of_kind(base, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
     secrets = of_kind(base, "Secret")["dialplane-secrets"]["stringData"]
@@ -180,7 +221,16 @@ def test_base_config_gives_valid_production_settings(
         monkeypatch.setenv(
             variable["name"], value.replace("change-me", "a-real-secret-0123456789abcdef0123456789")
         )
-    assert SETTINGS[name]().environment == "production"
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_base_config_gives_valid_production_settings(
+    name: str, base: list[Manifest], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    set_environment(name, of_kind(base, "ConfigMap")["dialplane-config"]["data"], base, monkeypatch)
+    settings = SETTINGS[name]()
+    assert (settings.environment, settings.event_backend) == ("production", "postgres")
 
 
 def test_the_secret_template_holds_only_placeholders(base: list[Manifest]) -> None:
@@ -188,6 +238,15 @@ def test_the_secret_template_holds_only_placeholders(base: list[Manifest]) -> No
         assert "change-me" in value, f"{key}: a real-looking secret in the template"
     nodes = json.loads(of_kind(base, "Secret")["dialplane-secrets"]["stringData"]["ARI_BRIDGE_NODES"])
     assert nodes[0]["ari_url"].endswith("/ari")
+
+
+def test_the_ari_bridges_share_several_nodes(base: list[Manifest]) -> None:
+    nodes = json.loads(of_kind(base, "Secret")["dialplane-secrets"]["stringData"]["ARI_BRIDGE_NODES"])
+    assert len(nodes) >= 2
+    assert len({n["name"] for n in nodes}) == len(nodes)
+    entity_ids = [n.get("entity_id") for n in nodes]
+    assert None not in entity_ids and len(set(entity_ids)) == len(nodes), "each node its own entity id"
+    assert of_kind(base, "Deployment")["ari-bridge"]["spec"]["replicas"] >= 2
 
 
 def test_the_migration_job_upgrades_the_database(base: list[Manifest]) -> None:
@@ -208,6 +267,66 @@ def test_the_ingress_sends_the_api_to_the_gateway_with_limits(base: list[Manifes
     assert route["services"] == [{"name": "gateway", "port": 8000}]
     kinds = {kind for m in route["middlewares"] for kind in middlewares[m["name"]]["spec"]}
     assert {"rateLimit", "headers"} <= kinds
+
+
+def test_the_nats_server_keeps_its_store_and_has_probes_and_resources(jetstream: list[Manifest]) -> None:
+    (server,) = of_kind(jetstream, "StatefulSet").values()
+    (container,) = server["spec"]["template"]["spec"]["containers"]
+    args, ports = container["args"], {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert container["image"].startswith("nats:") and "-js" in args
+    monitoring_port = int(args[args.index("-m") + 1])
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        check = container[probe]["httpGet"]
+        assert check["path"].startswith("/healthz") and ports[check["port"]] == monitoring_port, probe
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert "memory" in container["resources"]["limits"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    claims = {claim["metadata"]["name"] for claim in server["spec"]["volumeClaimTemplates"]}
+    assert mounts[args[args.index("-sd") + 1]] in claims, "the JetStream store is on the volume"
+
+
+def test_the_nats_service_budget_and_policy_select_the_server(
+    base: list[Manifest], jetstream: list[Manifest]
+) -> None:
+    (server,) = of_kind(jetstream, "StatefulSet").values()
+    labels, (container,) = pod_labels(server), server["spec"]["template"]["spec"]["containers"]
+    assert selects(server["spec"]["selector"]["matchLabels"], labels)
+    service = of_kind(jetstream, "Service")[server["spec"]["serviceName"]]
+    assert selects(service["spec"]["selector"], labels)
+    (client,) = service["spec"]["ports"]
+    assert client["port"] == 4222 and client["targetPort"] in {p["name"] for p in container["ports"]}
+    (budget,) = of_kind(jetstream, "PodDisruptionBudget").values()
+    assert selects(budget["spec"]["selector"]["matchLabels"], labels)
+    assert budget["spec"]["maxUnavailable"] == 1, "one server: a stricter budget would block every drain"
+    (policy,) = of_kind(jetstream, "NetworkPolicy").values()
+    assert selects(policy["spec"]["podSelector"]["matchLabels"], labels)
+    (rule,) = policy["spec"]["ingress"]
+    (source,) = rule["from"]
+    clients = [*of_kind(base, "Deployment").values(), *of_kind(base, "Job").values()]
+    assert all(selects(source["podSelector"]["matchLabels"], pod_labels(m)) for m in clients)
+    assert [p["port"] for p in rule["ports"]] == [client["port"]]
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_the_jetstream_component_points_every_service_at_its_server(
+    name: str,
+    base: list[Manifest],
+    jetstream: list[Manifest],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    config = {
+        **of_kind(base, "ConfigMap")["dialplane-config"]["data"],
+        **of_kind(jetstream, "ConfigMap")["dialplane-config"]["data"],
+    }
+    set_environment(name, config, base, monkeypatch)
+    settings = SETTINGS[name]()
+    assert (settings.environment, settings.event_backend) == ("production", "jetstream")
+    url = urlsplit(settings.nats_url)
+    (service,) = of_kind(jetstream, "Service").values()
+    assert (url.scheme, url.hostname) == ("nats", service["metadata"]["name"])
+    assert url.port in {p["port"] for p in service["spec"]["ports"]}
 
 
 def render(overlay: str) -> list[Manifest]:
@@ -231,13 +350,21 @@ def test_the_production_overlay_never_applies_the_secret_template() -> None:
     assert of_kind(manifests, "Secret") == {}
     assert {m["metadata"].get("namespace") for m in manifests if m["kind"] != "Namespace"} == {"dialplane"}
     assert "certResolver" in of_kind(manifests, "IngressRoute")["gateway"]["spec"]["tls"]
+    assert (
+        of_kind(manifests, "ConfigMap")["dialplane-config"]["data"]["DIALPLANE_EVENT_BACKEND"] == "jetstream"
+    )
+    assert "nats" in of_kind(manifests, "StatefulSet")
+    assert of_kind(manifests, "Deployment")["ari-bridge"]["spec"]["replicas"] >= 2
 
 
 @needs_kubectl
 def test_the_dev_overlay_is_self_contained() -> None:
     manifests = render("dev")
-    assert (
-        of_kind(manifests, "ConfigMap")["dialplane-config"]["data"]["DIALPLANE_ENVIRONMENT"] == "development"
-    )
-    assert {"postgres", "asterisk"} <= set(of_kind(manifests, "Service"))
+    config = of_kind(manifests, "ConfigMap")["dialplane-config"]["data"]
+    assert config["DIALPLANE_ENVIRONMENT"] == "development"
+    assert config.get("DIALPLANE_EVENT_BACKEND", "postgres") == "postgres", "no NATS in dev"
+    services = set(of_kind(manifests, "Service"))
+    assert {"postgres", "asterisk"} <= services and "nats" not in services
     assert all(d["spec"]["replicas"] == 1 for d in of_kind(manifests, "Deployment").values())
+    nodes = json.loads(of_kind(manifests, "Secret")["dialplane-secrets"]["stringData"]["ARI_BRIDGE_NODES"])
+    assert {urlsplit(n["ari_url"]).hostname for n in nodes} <= services, "every node runs in the overlay"
