@@ -11,12 +11,14 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import nats
 import pytest
 import pytest_asyncio
 from faulty_campaign import CampaignStack, campaign_stack
 from sqlalchemy import text
 
 from dialplane.db import transaction
+from dialplane.events.jetstream.layout import Layout
 from dialplane.testing.asterisk import AsteriskInfo, run_local_sh
 from dialplane.testing.database import scratch_database
 
@@ -24,6 +26,7 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(900)]
 
 DOWN_SECONDS = 1.0  # how long a killed service stays down before it is started again
 NODE_DOWN_SECONDS = 5.0  # the second Asterisk node: its calls end, new calls go to the first node meanwhile
+PREFIX = f"cluster{uuid.uuid4().hex[:8]}"  # the JetStream streams of this module's cluster
 CLUSTER = {
     "ari-bridge": {"NODE_LEASE_SECONDS": "3", "NODE_LEASE_RENEW_SECONDS": "1"},
 }
@@ -50,6 +53,16 @@ async def cluster(
         yield stack
 
 
+async def events_on_jetstream(nats_url: str, prefix: str) -> int:
+    """How many events the cluster's JetStream events stream holds (the services really used it)."""
+    client = await nats.connect(nats_url)
+    try:
+        info = await client.jetstream().stream_info(Layout(prefix).events_stream)
+        return int(info.state.messages)
+    finally:
+        await client.close()
+
+
 async def calls_per_node(stack: CampaignStack) -> dict[str, int]:
     async with transaction(stack.sessions) as session:
         rows = (await session.execute(text("SELECT node, count(*) FROM bridge_calls GROUP BY node"))).all()
@@ -57,7 +70,7 @@ async def calls_per_node(stack: CampaignStack) -> dict[str, int]:
 
 
 async def test_a_campaign_completes_while_a_bridge_a_dialer_an_agent_and_a_node_are_killed_in_turn(
-    cluster: CampaignStack,
+    cluster: CampaignStack, nats_url: str
 ) -> None:
     stack = cluster
     campaign_id = await stack.start_campaign()
