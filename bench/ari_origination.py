@@ -1,16 +1,18 @@
 """Benchmark of call origination on the local Asterisk: a minimal ARI client against the ari-bridge service.
 
     uv run python bench/ari_origination.py [--calls N] [--in-flight C] [--hold-calls H] [--hold-seconds S]
+        [--nodes 1|2]
 
-Needs the local Asterisk (``asterisk/local.sh``: started for the run and stopped again if it was stopped)
+Needs the local Asterisk (``asterisk/local.sh``: started for the run and stopped again if it was stopped;
+with ``--nodes 2`` also its second instance, ``ASTERISK_INSTANCE=2``, as the bridge's second node)
 and PostgreSQL: a throwaway database ``dialplane_bench_<random>`` is created on the server of
 ``--database-url`` (as in bench/event_stream.py), migrated, and dropped at the end, even on failure.
 
 1. ``raw``: N ``POST /ari/channels`` from httpx, C in flight, to a number that answers and hangs up after
    3 s, with the WebSocket of a Stasis application of our own connected (the answered channels enter it).
 2. ``bridge``: the same N calls as ``call.originate`` commands to the bridge, run as a separate process
-   (``python -m ari_bridge``); timed from the first send to the N-th call in ``dialing`` (recorded just
-   before its POST), ``answered`` and ended, and compared with ``raw``.
+   (``python -m ari_bridge``) that spreads them over its nodes; timed from the first send to the N-th call
+   in ``dialing`` (recorded just before its POST), ``answered`` and ended, and compared with ``raw``.
 3. ARI event lag: the bridge's own ``dialplane_ari_event_lag_seconds`` histogram (from its /metrics).
 4. ``hold``: H calls to a number that stays up, through the bridge; once all are answered they are held
    S seconds while the bridge's CPU and memory are read from /proc, then hung up by command.
@@ -52,6 +54,7 @@ from dialplane.db import SessionFactory, create_engine, create_session_factory, 
 from dialplane.events import NewCommand, PostgresEventStream
 from dialplane.migrate import upgrade
 from dialplane.settings import ServiceSettings
+from dialplane.testing.asterisk import asterisk_info_from_env, run_local_sh
 from dialplane.testing.database import scratch_database
 from dialplane.testing.http import free_port
 from dialplane.testing.measure import Meter, Sample, delta, histogram, latency_ms, memory_mb, parse_metrics
@@ -74,9 +77,28 @@ _COUNT = {
     for stage, c in _STAGES.items()
 }
 _CALLS = text(
-    "SELECT call_id, status, dialed_at, answered_at, ended_at FROM bridge_calls WHERE call_id LIKE :p"
+    "SELECT call_id, node, status, dialed_at, answered_at, ended_at FROM bridge_calls WHERE call_id LIKE :p"
 )
 _EVENT_TYPES = text("SELECT type, count(*) FROM events WHERE stream = 'calls' AND key LIKE :p GROUP BY type")
+
+
+@dataclass(frozen=True)
+class Node:
+    """A local Asterisk (an instance of asterisk/local.sh) as one of the bridge's nodes."""
+
+    instance: int
+    ari_url: str
+    entity_id: str
+
+    @property
+    def name(self) -> str:
+        """The bridge's name of the node: local, local-2."""
+        return "local" if self.instance == 1 else f"local-{self.instance}"
+
+    @property
+    def process(self) -> str:
+        """Its Asterisk's name in the CPU figures: asterisk, asterisk-2."""
+        return "asterisk" if self.instance == 1 else f"asterisk-{self.instance}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,7 @@ class Options:
     ari_url: str
     ari_user: str
     ari_password: str
+    nodes: int
     calls: int
     in_flight: int
     per_tx: int
@@ -101,6 +124,12 @@ class Options:
     def auth(self) -> dict[str, str]:
         token = base64.b64encode(f"{self.ari_user}:{self.ari_password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
+
+    @property
+    def local_nodes(self) -> list[Node]:
+        """The first node at ``--ari-url``, the others where asterisk/local.sh runs their instance."""
+        infos = [asterisk_info_from_env(instance) for instance in range(1, self.nodes + 1)]
+        return [Node(i.instance, self.ari_url if i.instance == 1 else i.ari_url, i.entity_id) for i in infos]
 
 
 # --- the bridge as a separate process ---------------------------------------------------------------------
@@ -119,14 +148,22 @@ class BridgeProcess:
         return parse_metrics((await self.http.get("/metrics")).text)
 
     async def node_load(self) -> int:
-        """Calls the bridge's capacity counts as active on its node."""
-        return int((await self.http.get("/nodes")).json()[0]["active"])
+        """Calls the bridge's capacity counts as active, on all its nodes together."""
+        return sum(int(node["active"]) for node in (await self.http.get("/nodes")).json())
 
 
 def bridge_environment(opts: Options, database_url: str, port: int) -> dict[str, str]:
     """Only our settings: inherited DIALPLANE_* and ARI_BRIDGE_* variables are left out."""
-    node: dict[str, Any] = {"name": "local", "ari_url": opts.ari_url, "app": f"bench-{secrets.token_hex(4)}"}
-    node |= {"username": opts.ari_user, "password": opts.ari_password, "max_channels": 2 * opts.hold_calls}
+    common = {
+        "app": f"bench-{secrets.token_hex(4)}",
+        "username": opts.ari_user,
+        "password": opts.ari_password,
+    }
+    nodes = [
+        {"name": n.name, "ari_url": n.ari_url, "entity_id": n.entity_id, "max_channels": 2 * opts.hold_calls}
+        | common
+        for n in opts.local_nodes
+    ]
     trunk = {"name": "test-carrier", "dial_string": DIAL_STRING, "max_concurrent": 2000, "max_cps": 1000}
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("DIALPLANE_", "ARI_BRIDGE_"))}
     settings = {
@@ -135,7 +172,7 @@ def bridge_environment(opts: Options, database_url: str, port: int) -> dict[str,
         "DIALPLANE_EVENT_POLL_INTERVAL_SECONDS": str(opts.poll_interval),
         "DIALPLANE_LOG_LEVEL": opts.bridge_log_level,
         "ARI_BRIDGE_PORT": str(port),
-        "ARI_BRIDGE_NODES": json.dumps([node]),
+        "ARI_BRIDGE_NODES": json.dumps(nodes),
         "ARI_BRIDGE_TRUNKS": json.dumps([trunk]),
     }
     return inherited | settings | dict(item.split("=", 1) for item in opts.bridge_env)
@@ -362,6 +399,7 @@ def call_figures(run: Run, rows: Sequence[Any], events: dict[str, int], expected
     return {
         "ok": statuses == Counter({expected: run.calls}) and events.get(f"call.{expected}") == run.calls,
         "statuses": dict(statuses),
+        "per_node": dict(sorted(Counter(str(row.node) for row in rows).items())),
         "call_events": events,
         "to_last_dialing_s": run.since_start(latest(rows, "dialed_at")),
         "to_last_answered_s": run.since_start(latest(rows, "answered_at")),
@@ -376,19 +414,17 @@ def per_s(calls: int, seconds: float | None) -> float | None:
 
 
 def bridge_metrics(before: Sequence[Sample], after: Sequence[Sample]) -> dict[str, Any]:
-    """What the bridge's /metrics say about the time between two scrapes."""
-    node, ns = {"node": "local"}, "dialplane_"
-    post = {"method": "POST", "route": "/channels"}
-    events = delta(before, after, f"{ns}ari_events_total", "type", **node)
+    """What the bridge's /metrics say about the time between two scrapes, all its nodes together (the
+    series of each node, label ``node``, are summed)."""
+    ns, post = "dialplane_", {"method": "POST", "route": "/channels"}
+    events = delta(before, after, f"{ns}ari_events_total", "type")
     commands = delta(before, after, f"{ns}event_stream_commands_total", "outcome", queue=BRIDGE_QUEUE)
     return {
-        "ari_event_lag": histogram(before, after, f"{ns}ari_event_lag_seconds", **node),
-        "ari_post_channels": histogram(before, after, f"{ns}ari_request_duration_seconds", **node, **post),
+        "ari_event_lag": histogram(before, after, f"{ns}ari_event_lag_seconds"),
+        "ari_post_channels": histogram(before, after, f"{ns}ari_request_duration_seconds", **post),
         "ari_events": {k: int(v) for k, v in sorted(events.items(), key=lambda kv: -kv[1]) if v},
-        "ari_events_dropped": int(
-            sum(delta(before, after, f"{ns}ari_events_dropped_total", **node).values())
-        ),
-        "ari_events_late": int(sum(delta(before, after, f"{ns}ari_events_late_total", **node).values())),
+        "ari_events_dropped": int(sum(delta(before, after, f"{ns}ari_events_dropped_total").values())),
+        "ari_events_late": int(sum(delta(before, after, f"{ns}ari_events_late_total").values())),
         "commands": {k: int(v) for k, v in commands.items()},
     }
 
@@ -450,6 +486,7 @@ async def hold_calls(ctx: Ctx) -> dict[str, Any]:
         "memory_while_holding": memory,
         "hangup_to_all_ended_s": hangup.since_start(latest(rows_after, "ended_at")),
         "statuses": ended["statuses"],
+        "per_node": ended["per_node"],
         "call_events": ended["call_events"],
         "node_active_calls": {"before": load_before, "after": load_after},
         "cpu_ms_per_call": {"answering": cpu_ms_per_call(answering, run.calls)}
@@ -463,16 +500,16 @@ async def hold_calls(ctx: Ctx) -> dict[str, Any]:
 # --- the whole run -------------------------------------------------------------------------------------
 
 
-async def hang_up_leftovers(opts: Options) -> int:
+async def hang_up_leftovers(opts: Options, node: Node) -> int:
     """Hang up channels of this script still up after a failure, so Asterisk is left as it was found."""
-    async with httpx.AsyncClient(base_url=opts.ari_url, headers=opts.auth) as http:
+    async with httpx.AsyncClient(base_url=node.ari_url, headers=opts.auth) as http:
         ours = [c["id"] for c in (await http.get("/channels")).json() if str(c["id"]).startswith(PREFIXES)]
         for channel_id in ours:
             await http.delete(f"/channels/{channel_id}")
     return len(ours)
 
 
-async def run_all(opts: Options, url: str, asterisk_pid: int | None) -> dict[str, Any]:
+async def run_all(opts: Options, url: str, asterisks: Sequence[LocalAsterisk]) -> dict[str, Any]:
     await asyncio.to_thread(upgrade, ServiceSettings(database_url=url).database_url)
     settings = ServiceSettings(database_url=url, database_pool_size=4)
     engine = create_engine(settings)
@@ -481,14 +518,14 @@ async def run_all(opts: Options, url: str, asterisk_pid: int | None) -> dict[str
         async with running_bridge(
             opts, settings.database_url, opts.output.with_suffix(".bridge.log")
         ) as bridge:
-            pids = {"bridge": bridge.pid, "bench": os.getpid()} | (
-                {"asterisk": asterisk_pid} if asterisk_pid else {}
-            )
+            pids = {"bridge": bridge.pid, "bench": os.getpid()}
+            pids |= {a.node.process: a.pid for a in asterisks if a.pid}
             ctx = Ctx(opts, stream.sessions, stream, bridge, Meter(pids))
             try:
                 return await phases(ctx)
             finally:
-                await hang_up_leftovers(opts)
+                for asterisk in asterisks:
+                    await hang_up_leftovers(opts, asterisk.node)
     finally:
         await engine.dispose()
 
@@ -526,40 +563,36 @@ async def machine_info(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-async def bench(opts: Options, asterisk_pid: int | None) -> dict[str, Any]:
+async def bench(opts: Options, asterisks: Sequence[LocalAsterisk]) -> dict[str, Any]:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)  # so the cleanup runs
     async with scratch_database(opts.database_url, prefix="dialplane_bench") as url:
-        return {"database": redact_url(url), **await run_all(opts, url, asterisk_pid)}
+        return {"database": redact_url(url), **await run_all(opts, url, asterisks)}
 
 
 # --- Asterisk and the command line ------------------------------------------------------------------------
 
 
-def local_sh(command: str) -> subprocess.CompletedProcess[str]:
-    script = REPOSITORY / "asterisk" / "local.sh"
-    return subprocess.run([str(script), command], capture_output=True, text=True, timeout=900, check=False)
-
-
 @dataclass(frozen=True)
 class LocalAsterisk:
+    node: Node
     pid: int | None
     started_for_the_run: bool
 
 
 @contextlib.contextmanager
-def asterisk_for_the_run() -> Iterator[LocalAsterisk]:
-    """The local Asterisk (asterisk/local.sh): started if it was stopped, and stopped again at the end."""
-    stopped = local_sh("status").returncode != 0
-    if stopped and local_sh("start").returncode != 0:
-        raise RuntimeError("asterisk/local.sh start failed")
+def asterisk_for_the_run(node: Node) -> Iterator[LocalAsterisk]:
+    """A node's Asterisk (asterisk/local.sh): started if it was stopped, and stopped again at the end."""
+    stopped = run_local_sh("status", node.instance).returncode != 0
+    if stopped and run_local_sh("start", node.instance).returncode != 0:
+        raise RuntimeError(f"asterisk/local.sh start failed (ASTERISK_INSTANCE={node.instance})")
     try:
-        found = re.search(r"running \(pid (\d+)\)", local_sh("status").stdout)
-        yield LocalAsterisk(int(found[1]) if found else None, stopped)
+        found = re.search(r"running \(pid (\d+)\)", run_local_sh("status", node.instance).stdout)
+        yield LocalAsterisk(node, int(found[1]) if found else None, stopped)
     finally:
         if stopped:
-            local_sh("stop")
+            run_local_sh("stop", node.instance)
 
 
 def source_state() -> dict[str, Any]:
@@ -579,9 +612,10 @@ def parse_args(argv: Sequence[str]) -> Options:
     env_url = os.environ.get("DIALPLANE_DATABASE_URL") or os.environ.get("DATABASE_URL") or DEFAULT_URL
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--database-url", default=env_url, help="server to create the bench database on")
-    p.add_argument("--ari-url", default="http://127.0.0.1:8088/ari", help="ARI of the local Asterisk")
+    p.add_argument("--ari-url", default="http://127.0.0.1:8088/ari", help="ARI of the first local node")
     p.add_argument("--ari-user", default=os.environ.get("ASTERISK_ARI_USERNAME", "dialplane"))
     p.add_argument("--ari-password", default=os.environ.get("ASTERISK_ARI_PASSWORD", "dialplane"))
+    p.add_argument("--nodes", type=int, choices=(1, 2), default=1, help="local Asterisk nodes of the bridge")
     p.add_argument("--calls", type=int, default=500, help="calls of the rate comparison (default 500)")
     p.add_argument("--in-flight", type=int, default=20, help="raw POSTs in flight (default 20)")
     p.add_argument("--per-tx", type=int, default=100, help="commands per sending transaction (default 100)")
@@ -629,6 +663,7 @@ def print_table(report: dict[str, Any]) -> None:
         f"all answered after {hold['to_all_answered_s']} s; bridge RSS while holding {memory['rss_mb']} MiB,"
     )
     print(f"peak {peak} MiB; after the hang-up: {hold['statuses']}")
+    print(f"calls per node: {report['bridge']['per_node']} (bridge), {hold['per_node']} (hold)")
 
 
 def _print_rows(rows: Sequence[tuple[Any, ...]]) -> None:
@@ -644,7 +679,9 @@ def _pair(figures: dict[str, Any]) -> str:
 
 
 def _cores(cores: dict[str, float], own: str) -> str:
-    return " / ".join(str(cores.get(name, "-")) for name in (own, "asterisk", "postgres", "machine"))
+    """``own / asterisk / pg / all``; with several nodes their Asterisks as ``first+second``."""
+    asterisks = "+".join(str(used) for name, used in cores.items() if name.startswith("asterisk")) or "-"
+    return " / ".join((str(cores.get(own, "-")), asterisks, str(cores["postgres"]), str(cores["machine"])))
 
 
 def main(argv: Sequence[str]) -> int:
@@ -652,8 +689,9 @@ def main(argv: Sequence[str]) -> int:
     started = time.perf_counter()
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with asterisk_for_the_run() as asterisk:
-            measured = asyncio.run(bench(opts, asterisk.pid))
+        with contextlib.ExitStack() as stack:
+            asterisks = [stack.enter_context(asterisk_for_the_run(node)) for node in opts.local_nodes]
+            measured = asyncio.run(bench(opts, asterisks))
     except RuntimeError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -665,7 +703,8 @@ def main(argv: Sequence[str]) -> int:
         "benchmark": "ari_origination",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "elapsed_s": round(time.perf_counter() - started, 1),
-        "asterisk_started_for_the_run": asterisk.started_for_the_run,
+        "nodes": opts.nodes,
+        "asterisk_started_for_the_run": {a.node.name: a.started_for_the_run for a in asterisks},
         "parameters": {
             k: str(v) if isinstance(v, Path) else v for k, v in vars(opts).items() if k not in hidden
         },

@@ -1,36 +1,45 @@
-"""Benchmark of the PostgreSQL event stream: publish rate, consume rate, publish-to-consume latency.
+"""Benchmark of the event stream backends: publish rate, consume rate, publish-to-consume latency.
 
     uv run python bench/event_stream.py [--events N] [--publishers P] [--groups 1,4] [--per-tx 1,10]
+                                        [--backends postgres,jetstream] [--nats-url nats://...]
 
 Connects to the server of ``--database-url`` (default: ``$DIALPLANE_DATABASE_URL``, then ``$DATABASE_URL``,
 then ``postgresql://dialplane:dialplane@127.0.0.1:5432/dialplane``), creates a throwaway database
-``dialplane_bench_<random>``, migrates it, runs every scenario and drops it again, even on failure.
+``dialplane_bench_<random>``, migrates it, runs every scenario and drops it again, even on failure. The
+JetStream backend runs on a private ``nats-server -js`` started for the run, unless ``--nats-url`` is given.
 
 Scenarios: ``live`` runs the consumer groups while P publisher tasks publish (one transaction per 1 or 10
 events); ``backlog`` publishes first, then times the groups draining the backlog; ``+sql`` is a backlog
-drained by a handler that runs one SQL statement. Every group must see every event exactly once and, per
-key, in publish order, and no publish may give up; otherwise the script exits 1. The figures go to
-``bench/results/event_stream.json`` and a table is printed (see bench/README.md for what they mean).
+drained by a handler that runs one SQL statement. Each scenario runs on every backend in turn, each run on
+empty tables and a stream built by ``create_event_stream`` (JetStream: streams of a fresh prefix, deleted
+after the run). Every group must see every event exactly once and, per key, in publish order, and no
+publish may give up; otherwise the script exits 1. The figures go to ``bench/results/event_stream.json``
+and a table is printed (see bench/README.md for what they mean).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import random
+import secrets
 import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.js.errors import NotFoundError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -41,15 +50,23 @@ from dialplane.db import (
     create_session_factory,
     redact_url,
     run_in_transaction,
+    transaction,
 )
-from dialplane.events import Event, EventHandler, NewEvent, PostgresEventStream
+from dialplane.events import Event, EventHandler, EventStream, NewEvent, PostgresEventStream
+from dialplane.events.jetstream import JetStreamEventStream, create_event_stream
+from dialplane.events.jetstream.layout import Layout
+from dialplane.events.wakeup import Listener
 from dialplane.migrate import upgrade
 from dialplane.settings import ServiceSettings
 from dialplane.testing.database import scratch_database
+from dialplane.testing.nats_server import nats_server_binary, private_nats_server
 
 DEFAULT_URL = "postgresql://dialplane:dialplane@127.0.0.1:5432/dialplane"
 RESULTS = Path(__file__).parent / "results" / "event_stream.json"
 STREAM = "bench"
+BACKENDS = ("postgres", "jetstream")
+SHORT_NAMES = {"postgres": "pg", "jetstream": "js"}  # column headers of the printed table
+LIVE_SETTLE_S = 0.2  # before a live scenario publishes, so its consumers wait idle for a wake-up
 _RESET = text("TRUNCATE events, event_consumer_groups, event_dead_letters RESTART IDENTITY")
 _HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
 _POSITIONS = text("SELECT group_name, tx_id::text, event_id FROM event_consumer_groups ORDER BY 1")
@@ -78,6 +95,8 @@ class Options:
     timeout: float
     seed: int
     output: Path
+    backends: list[str]
+    nats_url: str | None
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,59 @@ class Scenario:
     @property
     def name(self) -> str:
         return f"{self.mode}/{self.groups}g/{self.per_tx}per-tx" + ("+sql" if self.handler_sql else "")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One scenario on one backend: a started stream, used only through the EventStream interface."""
+
+    backend: str
+    stream: EventStream
+    sessions: SessionFactory
+    nats: NatsAdmin | None = None  # JetStream only
+    layout: Layout | None = None  # JetStream only: this run's streams
+
+    async def consumers_idle(self, groups: int) -> None:
+        """Returns once the consumers of a live scenario wait for events. A JetStream group first creates
+        one durable consumer per key bucket, which can take longer than the settle time on a busy machine."""
+        if self.nats is not None and self.layout is not None:
+            await self.nats.wait_for_consumers(self.layout, groups * self.layout.buckets)
+        await asyncio.sleep(LIVE_SETTLE_S)
+
+
+class NatsAdmin:
+    """The bench's own NATS connection, beside the backend's: it sees when a run's consumers exist and
+    deletes the run's streams afterwards, so a server given by ``--nats-url`` keeps nothing of the bench."""
+
+    def __init__(self, url: str, client: NatsClient) -> None:
+        self.url = url
+        self.client = client
+        self.js = client.jetstream()
+
+    @classmethod
+    async def connect(cls, url: str) -> NatsAdmin:
+        return cls(url, await nats.connect(url, name="dialplane-bench"))
+
+    def server_version(self) -> str:
+        version = self.client.connected_server_version
+        return f"{version.major}.{version.minor}.{version.patch}"
+
+    async def wait_for_consumers(self, layout: Layout, count: int, within: float = 30.0) -> None:
+        """Polls the server: the backend does not say when its consumers are subscribed."""
+        async with asyncio.timeout(within):
+            while True:
+                info = await self.js.stream_info(layout.events_stream)
+                if info.state.consumer_count >= count:
+                    return
+                await asyncio.sleep(0.02)
+
+    async def delete_streams(self, layout: Layout) -> None:
+        for name in (layout.events_stream, layout.commands_stream):
+            with contextlib.suppress(NotFoundError):
+                await self.js.delete_stream(name)
+
+    async def close(self) -> None:
+        await self.client.drain()
 
 
 @dataclass
@@ -159,9 +231,7 @@ class GroupLog:
 # --- publishing ------------------------------------------------------------------------------------
 
 
-async def publish_chunk(
-    stream: PostgresEventStream, numbers: Sequence[int], keys: Sequence[str], log: PublishLog
-) -> None:
+async def publish_chunk(run: Run, numbers: Sequence[int], keys: Sequence[str], log: PublishLog) -> None:
     """One transaction, at the boundary the services use (rerun whole on a retryable error)."""
     started, attempts = time.perf_counter(), 0
 
@@ -169,13 +239,13 @@ async def publish_chunk(
         nonlocal attempts
         attempts += 1
         t = time.perf_counter()  # the last moment before COMMIT that can still go into the data
-        await stream.publish(
+        await run.stream.publish(
             session, *(NewEvent(STREAM, keys[n], "bench", {"n": n, "t": t}) for n in numbers)
         )
         log.committing.update(dict.fromkeys(numbers, time.perf_counter()))  # COMMIT follows at once
 
     try:
-        await run_in_transaction(stream.sessions, work)
+        await run_in_transaction(run.sessions, work)
     except RetryableTransactionError as exc:  # still conflicting after run_in_transaction's attempts
         log.failed.update(numbers)
         log.errors.append(str(exc))
@@ -184,51 +254,48 @@ async def publish_chunk(
     log.attempts[attempts] += 1
 
 
-async def publisher(
-    stream: PostgresEventStream, numbers: list[int], per_tx: int, keys: Sequence[str], log: PublishLog
-) -> None:
+async def publisher(run: Run, numbers: list[int], per_tx: int, keys: Sequence[str], log: PublishLog) -> None:
     for start in range(0, len(numbers), per_tx):
-        await publish_chunk(stream, numbers[start : start + per_tx], keys, log)
+        await publish_chunk(run, numbers[start : start + per_tx], keys, log)
 
 
-async def publish_all(stream: PostgresEventStream, opts: Options, per_tx: int, log: PublishLog) -> None:
+async def publish_all(run: Run, opts: Options, per_tx: int, log: PublishLog) -> None:
     rng = random.Random(opts.seed)
     keys = [f"call-{rng.randrange(opts.keys)}" for _ in range(opts.events)]
     shares = [list(range(p, opts.events, opts.publishers)) for p in range(opts.publishers)]
     log.started = time.perf_counter()
-    await asyncio.gather(*(publisher(stream, share, per_tx, keys, log) for share in shares))
+    await asyncio.gather(*(publisher(run, share, per_tx, keys, log) for share in shares))
     log.finished = time.perf_counter()
 
 
 # --- one scenario ----------------------------------------------------------------------------------
 
 
-async def run_scenario(stream: PostgresEventStream, opts: Options, scenario: Scenario) -> dict[str, Any]:
-    async with stream.sessions() as session, session.begin():
-        await session.execute(_RESET)
+async def run_scenario(run: Run, opts: Options, scenario: Scenario) -> dict[str, Any]:
     publish = PublishLog(opts.events)
     logs = [GroupLog(publish) for _ in range(scenario.groups)]
     handlers = [log.handler(scenario.handler_sql) for log in logs]
     runners = [
-        stream.consumer(f"bench-{i}", [STREAM], h, batch_size=opts.batch_size) for i, h in enumerate(handlers)
+        run.stream.consumer(f"bench-{i}", [STREAM], h, batch_size=opts.batch_size)
+        for i, h in enumerate(handlers)
     ]
     if scenario.mode == "backlog":
-        await publish_all(stream, opts, scenario.per_tx, publish)
+        await publish_all(run, opts, scenario.per_tx, publish)
     consume_start = time.perf_counter()
     tasks = [asyncio.create_task(runner.run(), name=runner.name) for runner in runners]
     try:
         if scenario.mode == "live":
-            await asyncio.sleep(0.2)  # let the consumers go idle, waiting for a wake-up
-            await publish_all(stream, opts, scenario.per_tx, publish)
+            await run.consumers_idle(scenario.groups)
+            await publish_all(run, opts, scenario.per_tx, publish)
             consume_start = publish.started
         timed_out = not await wait_complete(logs, opts.timeout)
     finally:
         for runner in runners:
             runner.stop()
         await asyncio.gather(*tasks)
-    result = summarise(scenario, publish, logs, consume_start, timed_out)
+    result = summarise(run.backend, scenario, publish, logs, consume_start, timed_out)
     if not result["ok"]:
-        result["diagnosis"] = await diagnose(stream.sessions, logs)
+        result["diagnosis"] = await diagnose(run.sessions, logs)
     return result
 
 
@@ -246,12 +313,18 @@ async def wait_complete(logs: Sequence[GroupLog], limit_s: float) -> bool:
 
 
 def summarise(
-    scenario: Scenario, publish: PublishLog, logs: Sequence[GroupLog], consume_start: float, timed_out: bool
+    backend: str,
+    scenario: Scenario,
+    publish: PublishLog,
+    logs: Sequence[GroupLog],
+    consume_start: float,
+    timed_out: bool,
 ) -> dict[str, Any]:
     checks = [log.check() for log in logs]
     delivered = all(not (c["missing"] or c["duplicates"] or c["out_of_order"]) for c in checks)
     result: dict[str, Any] = {
         "scenario": scenario.name,
+        "backend": backend,
         "mode": scenario.mode,
         "groups": scenario.groups,
         "events_per_tx": scenario.per_tx,
@@ -327,7 +400,7 @@ async def diagnose(sessions: SessionFactory, logs: Sequence[GroupLog]) -> dict[s
     }
 
 
-# --- database and machine --------------------------------------------------------------------------
+# --- backends, database and machine ----------------------------------------------------------------
 
 
 def scenarios(opts: Options) -> list[Scenario]:
@@ -339,24 +412,61 @@ def scenarios(opts: Options) -> list[Scenario]:
     return live + backlog + with_sql
 
 
-async def run_all(opts: Options, url: str) -> dict[str, Any]:
+async def run_all(opts: Options, url: str, nats_url: str | None) -> dict[str, Any]:
     await asyncio.to_thread(upgrade, ServiceSettings(database_url=url).database_url)
-    pool = min(opts.publishers + max(opts.groups) + 2, 200)
-    settings = ServiceSettings(database_url=url, database_pool_size=pool)
+    pool = min(opts.publishers + max(opts.groups) + 3, 200)  # + the JetStream relay
+    settings = ServiceSettings(
+        database_url=url, database_pool_size=pool, event_poll_interval_seconds=opts.poll_interval
+    )
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
-    stream = PostgresEventStream(sessions, settings.database_url, poll_interval=opts.poll_interval)
-    await stream.start()
+    admin = await NatsAdmin.connect(nats_url) if nats_url else None
     try:
-        await asyncio.wait_for(stream.listener.connected.wait(), 10)
-        results = [await run_scenario(stream, opts, scenario) for scenario in scenarios(opts)]
-        return {"machine": await machine_info(engine), "scenarios": results}
+        results = []
+        for scenario in scenarios(opts):
+            for backend in opts.backends:  # interleaved: a change in the machine's load hits both alike
+                async with started_run(backend, settings, sessions, admin) as run:
+                    results.append(await run_scenario(run, opts, scenario))
+        return {"machine": await machine_info(engine, admin), "scenarios": results}
     finally:
-        await stream.close()
+        if admin is not None:
+            await admin.close()
         await engine.dispose()
 
 
-async def machine_info(engine: AsyncEngine) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def started_run(
+    backend: str, settings: ServiceSettings, sessions: SessionFactory, nats_admin: NatsAdmin | None
+) -> AsyncIterator[Run]:
+    """Empty tables and a started stream of ``backend``, as ``create_event_stream`` builds it. JetStream
+    gets streams of a fresh prefix: they would still hold every event of the earlier runs."""
+    async with transaction(sessions) as session:
+        await session.execute(_RESET)
+    update: dict[str, Any] = {"event_backend": backend}
+    layout = None
+    if backend == "jetstream":
+        assert nats_admin is not None
+        layout = Layout(f"bench_{secrets.token_hex(6)}")
+        update |= {"nats_url": nats_admin.url, "nats_stream_prefix": layout.prefix}
+    stream = create_event_stream(settings.model_copy(update=update), sessions)
+    await stream.start()
+    try:
+        await asyncio.wait_for(wakeup_listener(stream).connected.wait(), 10)
+        yield Run(backend, stream, sessions, nats_admin, layout)
+    finally:
+        await stream.close()
+        if nats_admin is not None and layout is not None:
+            await nats_admin.delete_streams(layout)
+
+
+def wakeup_listener(stream: EventStream) -> Listener:
+    """The LISTEN connection both backends have (it also wakes the JetStream relay): a live scenario
+    that published before it listens would wait for the poll instead of a wake-up."""
+    assert isinstance(stream, PostgresEventStream | JetStreamEventStream)
+    return stream.listener
+
+
+async def machine_info(engine: AsyncEngine, nats_admin: NatsAdmin | None) -> dict[str, Any]:
     async with engine.connect() as conn:
         version = await conn.scalar(text("SHOW server_version"))
         names = ("synchronous_commit", "fsync", "shared_buffers", "max_connections")
@@ -367,6 +477,7 @@ async def machine_info(engine: AsyncEngine) -> dict[str, Any]:
         "python": platform.python_version(),
         "postgresql": version,
         "postgresql_settings": settings,
+        "nats_server": nats_admin.server_version() if nats_admin else None,
     }
 
 
@@ -374,8 +485,21 @@ async def bench(opts: Options) -> dict[str, Any]:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)  # so the cleanup runs
-    async with scratch_database(opts.database_url, prefix="dialplane_bench") as url:
-        return {"database": redact_url(url), **await run_all(opts, url)}
+    with contextlib.ExitStack() as private_server:
+        nats_url = opts.nats_url if "jetstream" in opts.backends else None
+        if "jetstream" in opts.backends and nats_url is None:
+            binary = nats_server_binary()
+            assert binary is not None  # parse_args refused the run otherwise
+            nats_url = private_server.enter_context(private_nats_server(binary))
+        async with scratch_database(opts.database_url, prefix="dialplane_bench") as url:
+            measured = await run_all(opts, url, nats_url)
+            return {"database": redact_url(url), "nats": nats_origin(opts), **measured}
+
+
+def nats_origin(opts: Options) -> str | None:
+    if "jetstream" not in opts.backends:
+        return None
+    return "private nats-server" if opts.nats_url is None else "--nats-url"
 
 
 # --- command line ----------------------------------------------------------------------------------
@@ -394,43 +518,78 @@ def parse_args(argv: Sequence[str]) -> Options:
     p.add_argument("--poll-interval", type=float, default=1.0, help="consumer poll interval, s (default 1)")
     p.add_argument("--handler-sql", default="SELECT 1", help="statement of the +sql scenario ('' skips it)")
     p.add_argument("--no-backlog", dest="backlog", action="store_false", help="skip the backlog scenarios")
-    p.add_argument("--timeout", type=float, default=30.0, help="max wait for the consumers, s (default 30)")
+    p.add_argument("--timeout", type=float, default=120.0, help="max wait for the consumers, s (default 120)")
     p.add_argument("--seed", type=int, default=1, help="seed of the key choice (default 1)")
     p.add_argument("--output", type=Path, default=RESULTS, help=f"JSON result (default {RESULTS})")
-    return Options(**vars(p.parse_args(argv)))
+    p.add_argument(
+        "--backends",
+        type=_backends,
+        default=list(BACKENDS),
+        help="backends to run (default postgres,jetstream)",
+    )
+    p.add_argument("--nats-url", help="JetStream server (default: a private nats-server started for the run)")
+    opts = Options(**vars(p.parse_args(argv)))
+    if "jetstream" in opts.backends and opts.nats_url is None and nats_server_binary() is None:
+        p.error("nats-server is not installed: pass --nats-url, or --backends postgres")
+    return opts
 
 
 def _ints(value: str) -> list[int]:
     return [int(part) for part in value.split(",") if part.strip()]
 
 
-def print_table(results: Sequence[dict[str, Any]]) -> None:
-    header: tuple[str, ...] = ("scenario", "pub ev/s", "tx/s", "retry", "gave up", "con ev/s/grp")
-    header += ("deliv/s", "lat p50", "p99", "max", "commit p50", "p99", "max")
-    rows = [header] + [_row(result) for result in results]
+def _backends(value: str) -> list[str]:
+    names = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not names or set(names) - set(BACKENDS):
+        raise argparse.ArgumentTypeError(f"a comma list of {', '.join(BACKENDS)}")
+    return names
+
+
+Figure = Callable[[dict[str, Any]], Any]
+COMPARED: tuple[tuple[str, Figure], ...] = (  # the printed table; the JSON has every figure
+    ("pub ev/s", lambda r: r["publish"]["events_per_s"]),
+    ("retry", lambda r: r["publish"]["retries"]),
+    ("con ev/s/grp", lambda r: r["consume"]["events_per_s_per_group"]),
+    ("deliv/s", lambda r: r["consume"]["deliveries_per_s"]),
+    ("lat p50", lambda r: r.get("latency_ms", {}).get("p50", "-")),
+    ("lat p99", lambda r: r.get("latency_ms", {}).get("p99", "-")),
+    ("commit p50", lambda r: r.get("commit_to_handler_ms", {}).get("p50", "-")),
+    ("commit p99", lambda r: r.get("commit_to_handler_ms", {}).get("p99", "-")),
+)
+
+
+def print_table(results: Sequence[dict[str, Any]], backends: Sequence[str]) -> None:
+    """One row per scenario; under each figure one column per backend, side by side."""
+    by_run = {(result["scenario"], result["backend"]): result for result in results}
+    names = list(dict.fromkeys(result["scenario"] for result in results))
+    header = ["scenario"] + [SHORT_NAMES[backend] for _ in COMPARED for backend in backends]
+    rows = [header] + [_row(name, backends, by_run) for name in names]
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    n = len(backends)
+    for g, (label, _) in enumerate(COMPARED):  # widen a group's last column to fit its label
+        group = slice(1 + g * n, 1 + (g + 1) * n)
+        widths[group.stop - 1] += max(len(label) - sum(widths[group]) - 2 * (n - 1), 0)
+    labels = [
+        label.rjust(sum(widths[1 + g * n : 1 + (g + 1) * n]) + 2 * (n - 1))
+        for g, (label, _) in enumerate(COMPARED)
+    ]
+    print("  ".join([" " * widths[0], *labels]))
     for row in rows:
         cells = zip(row, widths, strict=True)
         print("  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(cells)))
+    print(", ".join(f"{SHORT_NAMES[b]} = {b}" for b in backends) + "; latencies in ms")
     for failed in (result for result in results if not result["ok"]):
         detail = {"timed_out": failed["timed_out"], "gave_up": failed["publish"]["gave_up_events"]}
-        print(f"FAILED {failed['scenario']}: {detail} groups={failed['groups_detail']}")
+        print(
+            f"FAILED {failed['scenario']} on {failed['backend']}: {detail} groups={failed['groups_detail']}"
+        )
 
 
-def _row(result: dict[str, Any]) -> tuple[Any, ...]:
-    pub, con = result["publish"], result["consume"]
-    lat, com = result.get("latency_ms", {}), result.get("commit_to_handler_ms", {})
-    return (
-        result["scenario"] + ("" if result["ok"] else "  FAILED"),
-        pub["events_per_s"],
-        pub["transactions_per_s"],
-        pub["retries"],
-        pub["gave_up_events"],
-        con["events_per_s_per_group"],
-        con["deliveries_per_s"],
-        *(lat.get(q, "-") for q in ("p50", "p99", "max")),
-        *(com.get(q, "-") for q in ("p50", "p99", "max")),
-    )
+def _row(name: str, backends: Sequence[str], by_run: dict[tuple[str, str], dict[str, Any]]) -> list[Any]:
+    runs = [by_run.get((name, backend)) for backend in backends]
+    failed = [SHORT_NAMES[b] for b, run in zip(backends, runs, strict=True) if run and not run["ok"]]
+    label = name + (f"  FAILED on {','.join(failed)}" if failed else "")
+    return [label, *(figure(run) if run else "-" for _, figure in COMPARED for run in runs)]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -446,12 +605,14 @@ def main(argv: Sequence[str]) -> int:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "elapsed_s": round(time.perf_counter() - started, 1),
         "ok": all(result["ok"] for result in measured["scenarios"]),
-        "parameters": {k: v for k, v in vars(opts).items() if k not in ("database_url", "output")},
+        "parameters": {
+            k: v for k, v in vars(opts).items() if k not in ("database_url", "output", "nats_url")
+        },
         **measured,
     }
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     opts.output.write_text(json.dumps(report, indent=2) + "\n")
-    print_table(report["scenarios"])
+    print_table(report["scenarios"], opts.backends)
     print(f"{report['elapsed_s']} s; written to {opts.output}")
     return 0 if report["ok"] else 1
 
