@@ -582,8 +582,12 @@ class LocalAsterisk:
 
 
 @contextlib.contextmanager
-def asterisk_for_the_run(node: Node) -> Iterator[LocalAsterisk]:
-    """A node's Asterisk (asterisk/local.sh): started if it was stopped, and stopped again at the end."""
+def asterisk_for_the_run(node: Node | None = None) -> Iterator[LocalAsterisk]:
+    """A node's Asterisk (asterisk/local.sh; the first instance unless told): started if it was stopped,
+    and stopped again at the end."""
+    if node is None:
+        first = asterisk_info_from_env(1)
+        node = Node(first.instance, first.ari_url, first.entity_id)
     stopped = run_local_sh("status", node.instance).returncode != 0
     if stopped and run_local_sh("start", node.instance).returncode != 0:
         raise RuntimeError(f"asterisk/local.sh start failed (ASTERISK_INSTANCE={node.instance})")

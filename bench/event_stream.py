@@ -466,7 +466,7 @@ def wakeup_listener(stream: EventStream) -> Listener:
     return stream.listener
 
 
-async def machine_info(engine: AsyncEngine, nats_admin: NatsAdmin | None) -> dict[str, Any]:
+async def machine_info(engine: AsyncEngine, nats_admin: NatsAdmin | None = None) -> dict[str, Any]:
     async with engine.connect() as conn:
         version = await conn.scalar(text("SHOW server_version"))
         names = ("synchronous_commit", "fsync", "shared_buffers", "max_connections")
