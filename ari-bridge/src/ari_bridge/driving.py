@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 import structlog
 
@@ -32,6 +33,7 @@ class Driving:
         stream: EventStream,
         router: CommandRouter,
         concurrency: int,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = sessions
         self._nodes = nodes
@@ -39,6 +41,7 @@ class Driving:
         self._stream = stream
         self._router = router
         self._concurrency = concurrency
+        self._on_change = on_change  # the trunks' shares changed: report them now
         self._workers: dict[str, tuple[Runner, asyncio.Task[None]]] = {}
 
     async def drive(self, name: str) -> None:
@@ -48,6 +51,7 @@ class Driving:
         self._start(node_queue(name), self._router.of_node)
         self._start(BRIDGE_QUEUE, self._router.shared)
         await self._capacity.nodes_changed()
+        self._on_change()
 
     async def release(self, name: str) -> None:
         await self._stop(node_queue(name))
@@ -56,6 +60,7 @@ class Driving:
         await self._nodes.release(name)
         self._capacity.forget(name)
         await self._capacity.nodes_changed()
+        self._on_change()
 
     async def release_all(self) -> None:
         for name in self._nodes:

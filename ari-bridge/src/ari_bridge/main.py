@@ -78,9 +78,17 @@ def create_app(settings: Settings | None = None, transport: Any = None) -> FastA
         media = AgentMedia(sessions, stream, nodes, settings)
         commands = CallCommands(sessions, tracker, capacity, nodes, settings, media)
         router = CommandRouter(sessions, stream, nodes, commands.handle)
-        driving = Driving(sessions, nodes, capacity, stream, router, settings.worker_concurrency)
         reporter = CapacityReporter(
             sessions, capacity.reports, interval_seconds=settings.capacity_report_interval_seconds
+        )
+        driving = Driving(
+            sessions,
+            nodes,
+            capacity,
+            stream,
+            router,
+            settings.worker_concurrency,
+            on_change=reporter.refresh_soon,
         )
         leases = NodeLeases(
             sessions,

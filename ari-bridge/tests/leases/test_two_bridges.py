@@ -9,10 +9,12 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from ari_bridge.settings import TEST_CARRIER
 from ari_bridge.testing import Bridge, node_config, running_bridge
 from dialplane.calls import CallStatus
-from dialplane.db import SessionFactory
+from dialplane.db import SessionFactory, transaction
 from dialplane.events import PostgresEventStream
 from dialplane.testing.asterisk import AsteriskInfo
 
@@ -32,6 +34,18 @@ async def until_each_drives_one(*bridges: Bridge, within: float = 15.0) -> list[
             if all(len(nodes) == 1 for nodes in driven) and len(set.union(*driven)) == len(bridges):
                 return driven
             await asyncio.sleep(0.1)
+
+
+async def reported_trunk_shares(sessions: SessionFactory, within: float) -> list[int]:
+    """The bridges' rows for the test carrier in ``capacity_reports`` once they add up to its limit."""
+    query = text("SELECT capacity FROM capacity_reports WHERE resource = 'trunk:test-carrier' ORDER BY 1")
+    async with asyncio.timeout(within):
+        while True:
+            async with transaction(sessions) as session:
+                shares = [int(row) for row in (await session.execute(query)).scalars()]
+            if sum(shares) == TEST_CARRIER.max_concurrent:
+                return shares
+            await asyncio.sleep(0.05)
 
 
 async def calls_on_both_nodes(bridge: Bridge, at_most: int = 20) -> dict[str, str]:
@@ -59,6 +73,8 @@ async def test_two_bridges_share_the_nodes_and_one_takes_over_when_the_other_sto
     async with running_bridge(*setup, wait=False, **options) as staying:
         async with running_bridge(*setup, wait=False, **options) as leaving:
             await until_each_drives_one(staying, leaving)
+            # each reports half of the trunk (its share of the node channels) at once, not at the next round
+            assert await reported_trunk_shares(sessions, within=1.0) == [500, 500]
             left_node = (await driven_by(leaving)).pop()
             calls = await calls_on_both_nodes(staying)
             first, second = (next(c for c, n in calls.items() if n == name) for name in ("first", "second"))
