@@ -68,7 +68,7 @@ class NodeRuntime:
 
 class Nodes(Mapping[str, NodeRuntime]):
     """All configured nodes. :meth:`drive` starts one's event socket (this bridge handles its calls),
-    :meth:`release` stops it; :meth:`start` drives every node (a bridge without leases)."""
+    :meth:`release` stops it; the node leases (:mod:`ari_bridge.leases`) decide which."""
 
     def __init__(
         self,
@@ -135,10 +135,6 @@ class Nodes(Mapping[str, NodeRuntime]):
     def is_connected(self, name: str) -> bool:
         node = self._nodes.get(name)
         return node is not None and node.connected
-
-    async def start(self) -> None:
-        for name in self._nodes:
-            await self.drive(name)
 
     async def drive(self, name: str) -> None:
         """Connect to the node's events and handle its calls (reconciled on connect)."""
