@@ -85,7 +85,7 @@ async def test_a_bridge_driving_some_nodes_gets_their_share_of_each_trunk() -> N
         is_driven=lambda name: name in driven,
     )
     taken = [limits.try_acquire("t") for _ in range(3)]
-    assert taken[:2] == ["a", "a"] and taken[2] is None  # a quarter of 10, rounded down
+    assert taken[:2] == [("a", 0.0), ("a", 0.0)] and taken[2] is None  # a quarter of 10, rounded down
     assert limits.reports() == [CapacityReport("trunk:t", capacity=2, in_use=2)]
     driven.clear()
     assert limits.reports() == [CapacityReport("trunk:t", capacity=0, in_use=2)]
@@ -96,18 +96,37 @@ async def test_an_unknown_trunk_is_refused() -> None:
         await capacity().acquire("nope")
 
 
+def node_of(taken: tuple[str, float] | None) -> str | None:
+    return None if taken is None else taken[0]
+
+
 async def test_try_acquire_takes_a_free_slot_now_and_never_one_over_the_limits() -> None:
     limits = capacity(max_concurrent=2, max_cps=5)
-    first = limits.try_acquire("t")
+    first = node_of(limits.try_acquire("t"))
     assert first in {"a", "b"}
     assert limits.try_acquire("t") is None  # the next start is 0.2 s away (5 per second)
     await asyncio.sleep(0.21)
-    assert limits.try_acquire("t") in {"a", "b"}
+    assert node_of(limits.try_acquire("t")) in {"a", "b"}
     await asyncio.sleep(0.21)
     assert limits.try_acquire("t") is None  # both slots taken
     await limits.release(first, "t")
-    assert limits.try_acquire("t") in {"a", "b"}
+    assert node_of(limits.try_acquire("t")) in {"a", "b"}
     assert capacity(connected=set()).try_acquire("t") is None  # no node connected
+
+
+async def test_try_acquire_within_a_time_takes_the_next_turns_and_says_when_each_comes() -> None:
+    now = [100.0]
+    limits = Capacity(
+        [NodeConfig(name="a", max_channels=100)],
+        [TrunkConfig(name="t", dial_string="Local/{number}@x", max_concurrent=10, max_cps=4)],
+        is_connected=lambda _name: True,
+        clock=lambda: now[0],
+    )
+    turns = [limits.try_acquire("t", within=0.6) for _ in range(4)]
+    assert turns == [("a", 0.0), ("a", 0.25), ("a", 0.5), None]  # 0.75 s away: over the 0.6 s
+    now[0] += 0.2
+    assert limits.try_acquire("t", within=0.6) == ("a", pytest.approx(0.55))
+    assert limits.reports() == [CapacityReport("trunk:t", capacity=10, in_use=4)]
 
 
 async def test_each_trunk_reports_its_limit_and_the_calls_it_carries() -> None:

@@ -100,14 +100,17 @@ class Capacity:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), wait)
 
-    def try_acquire(self, trunk: str) -> str | None:
-        """A slot on ``trunk`` and a node now (the node's name), or None if the call would have to wait."""
+    def try_acquire(self, trunk: str, *, within: float = 0.0) -> tuple[str, float] | None:
+        """A slot on ``trunk`` and a node if the call may start within ``within`` seconds: ``(node, seconds
+        until its turn under the calls-per-second limit)``, the slot and the turn taken; None (nothing taken)
+        if the call would have to wait longer."""
         if trunk not in self._trunks:
             raise NoSuchTrunkError(trunk)
-        node, _ = self._try(self._trunks[trunk])
-        if node is not None:
-            self._take(node, trunk, 1)
-        return node
+        node, delay = self._try(self._trunks[trunk], within)
+        if node is None:
+            return None
+        self._take(node, trunk, 1)
+        return node, delay
 
     async def release(self, node: str | None, trunk: str) -> None:
         if node not in self._nodes or trunk not in self._trunks:
@@ -143,14 +146,15 @@ class Capacity:
     def _max_concurrent(self, trunk: _Trunk) -> int:
         return math.floor(trunk.config.max_concurrent * self.share() + 1e-9)
 
-    def _try(self, trunk: _Trunk) -> tuple[str | None, float]:
-        """A node for a call now, else ``(None, seconds worth waiting before looking again)``."""
+    def _try(self, trunk: _Trunk, within: float = 0.0) -> tuple[str | None, float]:
+        """A node for a call whose turn comes within ``within`` seconds, and the seconds until that turn (the
+        turn is taken); else ``(None, seconds worth waiting before looking again)``."""
         share = self.share()
         if trunk.active >= self._max_concurrent(trunk) or share == 0:
             return None, 1.0
         now = self._clock()
-        if now < trunk.next_start:
-            return None, trunk.next_start - now
+        if now + within < trunk.next_start:
+            return None, trunk.next_start - now - within
         free = [
             n
             for n in self._nodes.values()
@@ -158,9 +162,14 @@ class Capacity:
         ]
         if not free:
             return None, 1.0
-        trunk.next_start = max(now, trunk.next_start) + 1.0 / (trunk.config.max_cps * share)
+        start = max(now, trunk.next_start)
+        trunk.next_start = start + self._turn_length(trunk)
         best = min(free, key=lambda n: n.active / n.config.max_channels)
-        return best.config.name, 0.0
+        return best.config.name, start - now
+
+    def _turn_length(self, trunk: _Trunk) -> float:
+        """Seconds between two calls' starts under the trunk's calls-per-second limit (our share)."""
+        return 1.0 / (trunk.config.max_cps * self.share())
 
     def _take(self, node: str, trunk: str, calls: int) -> None:
         self._trunks[trunk].active = max(self._trunks[trunk].active + calls, 0)

@@ -27,6 +27,8 @@ The app stays subscribed to the channel from the originate, so its ChannelDestro
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +51,7 @@ log = structlog.get_logger(__name__)
 
 CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"  # also the ARI channel id
 AMD_CONTEXT = "dialplane-amd"  # asterisk/conf/extensions.conf
+AT_ONCE_WITHIN_SECONDS = 1.0  # a call whose turn comes sooner is not recorded as queued while it waits
 
 
 class DialplanTarget(BaseModel):
@@ -141,14 +144,24 @@ class CallCommands:
         await self._post_originate(node, dialing.before)
 
     async def _originate_at_once(self, request: OriginateRequest) -> bool:
-        """The common case in one transaction: capacity is free now, so the new call is recorded straight as
-        ``dialing`` and dialed. False (nothing done) if capacity must be waited for or the call exists."""
+        """The common case in one transaction: capacity is free now, or the call's turn under the trunk's
+        calls-per-second limit comes within ``AT_ONCE_WITHIN_SECONDS`` (waited for here, unrecorded: a
+        redelivered command starts over), so the new call is recorded straight as ``dialing`` and dialed.
+        False (nothing done) if capacity must be waited for longer or the call exists."""
         new_call = self._new_call(request)
-        node = self._capacity.try_acquire(new_call.trunk) if self._settings.trunk(new_call.trunk) else None
-        if node is None:
+        if self._settings.trunk(new_call.trunk) is None:
             return False
-        async with transaction(self._sessions) as session:
-            call = await self._tracker.record_dialing(session, new_call, node)
+        taken = self._capacity.try_acquire(new_call.trunk, within=AT_ONCE_WITHIN_SECONDS)
+        if taken is None:
+            return False
+        node, turn_in = taken
+        try:
+            await asyncio.sleep(turn_in)
+            async with transaction(self._sessions) as session:
+                call = await self._tracker.record_dialing(session, new_call, node)
+        except BaseException:  # the database failed, or the bridge is stopping: nothing was dialed
+            await self._capacity.release(node, new_call.trunk)
+            raise
         if call is None:  # recorded by an earlier delivery of this command: the careful path decides
             await self._capacity.release(node, new_call.trunk)
             return False

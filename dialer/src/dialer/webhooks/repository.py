@@ -80,9 +80,9 @@ _CLAIM = text(
         SELECT d.id, d.attempts, d.leased_at, d.lease_token FROM webhook_deliveries d
         WHERE d.status = 'pending' AND d.next_attempt_at <= clock_timestamp()
           AND (d.lease_expires_at IS NULL OR d.lease_expires_at < clock_timestamp())
-          AND NOT EXISTS (
-              SELECT 1 FROM webhook_deliveries e
-              WHERE e.call_id = d.call_id AND e.status = 'pending' AND e.id < d.id)
+          AND d.id = (  -- the call's oldest pending delivery: one index probe, whatever the statistics say
+              SELECT e.id FROM webhook_deliveries e
+              WHERE e.call_id = d.call_id AND e.status = 'pending' ORDER BY e.id LIMIT 1)
         ORDER BY d.next_attempt_at, d.id
         LIMIT :limit
         FOR UPDATE OF d SKIP LOCKED
