@@ -74,7 +74,7 @@ async def test_a_person_who_wants_a_meeting_gets_one_tomorrow_at_ten(
         await ai_stack.gateway.get("/api/v1/meetings", params={"call_id": call_id}, headers=auth)
     ).json()
     [meeting] = meetings["items"]
-    assert dt.datetime.fromisoformat(meeting["start"]) == tomorrow_at(10)
+    assert dt.datetime.fromisoformat(meeting["start"]) == tomorrow_at(10), said(turns, "person")
     assert meeting["attendee"]["email"] == "jane.doe@example.com"
     assert meeting["status"] == "scheduled"
     event = await radicale.get_event(radicale.calendar_url, meeting["id"])
@@ -88,9 +88,21 @@ async def test_a_person_who_wants_a_meeting_gets_one_tomorrow_at_ten(
     assert "interesting" in said(turns, "person")
 
 
-async def test_a_person_who_opts_out_is_never_called_again(ai_stack: Stack) -> None:
-    auth = await ai_stack.token("opt-out", SCOPES)
-    call_id = await place(ai_stack, auth, "+12025550111")
+async def test_three_people_called_at_once_opt_out_in_words_opt_out_with_a_key_and_ask_for_a_call_back(
+    ai_stack: Stack,
+) -> None:
+    """Three conversations at the same time (as a campaign has them), each checked on its own."""
+    auth = await ai_stack.token("people", SCOPES)
+    checks = {
+        "+12025550111": is_opted_out_and_never_called_again,
+        "+12025550114": is_opted_out_at_once_by_pressing_nine,
+        "+12025550112": gets_a_call_back_tomorrow_afternoon,
+    }
+    placed = {number: await place(ai_stack, auth, number) for number in checks}
+    await asyncio.gather(*(check(ai_stack, auth, placed[number]) for number, check in checks.items()))
+
+
+async def is_opted_out_and_never_called_again(ai_stack: Stack, auth: dict[str, str], call_id: str) -> None:
     call = await ended_call(ai_stack, auth, call_id)
     assert call["outcome"] == "opted_out", await transcript(ai_stack, auth, call_id)
 
@@ -99,9 +111,7 @@ async def test_a_person_who_opts_out_is_never_called_again(ai_stack: Stack) -> N
     assert again.json()["rule"] == "do_not_call"
 
 
-async def test_a_person_who_presses_nine_is_opted_out_at_once(ai_stack: Stack) -> None:
-    auth = await ai_stack.token("key", SCOPES)
-    call_id = await place(ai_stack, auth, "+12025550114")
+async def is_opted_out_at_once_by_pressing_nine(ai_stack: Stack, auth: dict[str, str], call_id: str) -> None:
     call = await ended_call(ai_stack, auth, call_id)
     turns = await transcript(ai_stack, auth, call_id)
     assert call["outcome"] == "opted_out", turns
@@ -110,9 +120,7 @@ async def test_a_person_who_presses_nine_is_opted_out_at_once(ai_stack: Stack) -
     assert again.status_code == 422, again.text
 
 
-async def test_a_person_who_is_busy_gets_a_call_back_tomorrow_afternoon(ai_stack: Stack) -> None:
-    auth = await ai_stack.token("call-back", SCOPES)
-    call_id = await place(ai_stack, auth, "+12025550112")
+async def gets_a_call_back_tomorrow_afternoon(ai_stack: Stack, auth: dict[str, str], call_id: str) -> None:
     call = await ended_call(ai_stack, auth, call_id)
     assert call["outcome"] == "callback_requested", await transcript(ai_stack, auth, call_id)
 

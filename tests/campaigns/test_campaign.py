@@ -102,7 +102,7 @@ async def test_a_campaign_from_csv_to_report(ai_stack: Stack) -> None:
         {
             "name": "spring",
             "schedule": {"start_time": "00:00", "end_time": "23:59:59"},
-            "max_concurrent_calls": 2,
+            "max_concurrent_calls": 3,  # the ai-agent holds 4 conversations at once
             "calls_per_second": 5,
             "retry_policy": ONE_SECOND_RETRIES,
             "ring_timeout_seconds": 15,

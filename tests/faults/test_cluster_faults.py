@@ -7,6 +7,7 @@ arrived. See :mod:`faulty_campaign` for the stack and the checks."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.asterisk, pytest.mark.timeout(900)]
 
 DOWN_SECONDS = 1.0  # how long a killed service stays down before it is started again
 NODE_DOWN_SECONDS = 5.0  # the second Asterisk node: its calls end, new calls go to the first node meanwhile
+FOUR_FAULTS_CAMPAIGN = 18  # answering leads: calls still live at the fourth fault (about 30 s in)
 PREFIX = f"cluster{uuid.uuid4().hex[:8]}"  # the JetStream streams of this module's cluster
 CLUSTER = {
     "ari-bridge": {"NODE_LEASE_SECONDS": "3", "NODE_LEASE_RENEW_SECONDS": "1"},
@@ -73,7 +75,8 @@ async def test_a_campaign_completes_while_a_bridge_a_dialer_an_agent_and_a_node_
     cluster: CampaignStack, nats_url: str
 ) -> None:
     stack = cluster
-    campaign_id = await stack.start_campaign()
+    campaign_id = await stack.start_campaign(FOUR_FAULTS_CAMPAIGN)
+    began = time.monotonic()
     async with stack.api_calls():
         for victim in ("ari-bridge", "dialer", "ai-agent"):
             await stack.wait_for_dialing(campaign_id)
@@ -90,7 +93,9 @@ async def test_a_campaign_completes_while_a_bridge_a_dialer_an_agent_and_a_node_
         assert started.returncode == 0, started.stdout + started.stderr
         for bridge in ("ari-bridge", "ari-bridge-2"):
             await stack.wait_ready(bridge)  # the node is back and driven
+        print(f"the four faults took {time.monotonic() - began:.1f} s")
     await stack.assert_all_settled(campaign_id)
+    print(f"settled {time.monotonic() - began:.1f} s after the start")
     per_node = await calls_per_node(stack)
     assert per_node.get("local", 0) > 0 and per_node.get("local-2", 0) > 0, (
         per_node

@@ -1,4 +1,4 @@
-"""Smoke test of ``make soak``'s load run (bench/soak.py), so the script cannot rot: about 25 s of its mixed
+"""Smoke test of ``make soak``'s load run (bench/soak.py), so the script cannot rot: about 18 s of its mixed
 traffic at low rates over the real stack (the four services as processes, a throwaway database, the local
 Asterisk). It must exit 0 with no error of any kind and report every endpoint of its mix."""
 
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.asterisk
 
 
 def soak_command(asterisk: AsteriskInfo, out: Path) -> list[str]:
-    rates = ["--duration", "25", "--rate", "4", "--call-rate", "0.2", "--campaign-rate", "0.5"]
+    rates = ["--duration", "18", "--rate", "4", "--call-rate", "0.2", "--campaign-rate", "0.5"]
     return [
         *(sys.executable, str(SOAK), *rates, "--subscribers", "2", "--settle", "40"),
         *("--database-url", server_url(), "--ari-url", asterisk.ari_url),
