@@ -22,6 +22,7 @@ from gateway.users import service as users
 from gateway.users.repository import User
 
 TEST_JWT_SECRET = "jwt-secret-for-tests-only-0123456789abcdef"  # noqa: S105 (a test value, not a secret)
+TEST_BCRYPT_COST = 4  # tests' users: about 1 ms per hash or login instead of the real cost's 0.25 s
 
 
 class FakeClock:
@@ -60,10 +61,15 @@ async def gateway_client(
 
 
 async def add_user(
-    sessions: SessionFactory, name: str, password: str, scopes: Iterable[str] | None = None
+    sessions: SessionFactory,
+    name: str,
+    password: str,
+    scopes: Iterable[str] | None = None,
+    *,
+    cost: int = TEST_BCRYPT_COST,
 ) -> User:
     async with transaction(sessions) as session:
-        return await users.create_user(session, name, password, scopes)
+        return await users.create_user(session, name, password, scopes, cost=cost)
 
 
 async def disable_user(sessions: SessionFactory, name: str) -> User:
@@ -73,7 +79,7 @@ async def disable_user(sessions: SessionFactory, name: str) -> User:
 
 async def change_password(sessions: SessionFactory, name: str, password: str) -> User:
     async with transaction(sessions) as session:
-        return await users.set_password(session, name, password)
+        return await users.set_password(session, name, password, cost=TEST_BCRYPT_COST)
 
 
 async def login(client: httpx.AsyncClient, name: str, password: str, scope: str | None = None) -> str:

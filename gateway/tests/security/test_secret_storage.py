@@ -13,6 +13,7 @@ from sqlalchemy import text
 from dialplane.db import SessionFactory, transaction
 from gateway.auth.passwords import verify_password
 from gateway.testing import add_user, bearer, change_password, login
+from gateway.users import service as users
 
 KEYS = "/api/v1/api-keys"
 MIN_BCRYPT_COST = 10
@@ -78,8 +79,9 @@ async def test_no_table_holds_a_password_or_an_api_key(
 
 
 async def test_passwords_are_salted_bcrypt_hashes_of_a_real_cost(sessions: SessionFactory) -> None:
-    await add_user(sessions, "alice", PASSWORDS[0])
-    await add_user(sessions, "bob", PASSWORDS[0])
+    async with transaction(sessions) as session:  # as the service (and its CLI) stores them
+        await users.create_user(session, "alice", PASSWORDS[0])
+        await users.create_user(session, "bob", PASSWORDS[0])
     async with transaction(sessions) as session:
         rows = (await session.execute(text("SELECT name, password_hash FROM users"))).all()
     hashes = {row.name: row.password_hash for row in rows}

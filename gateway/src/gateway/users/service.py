@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialplane.errors import Conflict, NotFound, ValidationFailed
-from gateway.auth.passwords import check_password, hash_password
+from gateway.auth.passwords import DEFAULT_COST, check_password, hash_password
 from gateway.auth.scopes import checked_scopes
 from gateway.users import repository
 from gateway.users.repository import User
@@ -32,12 +32,17 @@ def check_name(name: str) -> None:
 
 
 async def create_user(
-    session: AsyncSession, name: str, password: str, scopes: Iterable[str] | None = None
+    session: AsyncSession,
+    name: str,
+    password: str,
+    scopes: Iterable[str] | None = None,
+    *,
+    cost: int = DEFAULT_COST,
 ) -> User:
     check_name(name)
     chosen = checked_scopes(scopes)
     check_password(password)
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await asyncio.to_thread(hash_password, password, cost)
     user = await repository.insert(session, name, password_hash, chosen)
     if user is None:
         raise Conflict(f"a user named {name!r} exists already", code="user_exists")
@@ -52,11 +57,11 @@ async def disable_user(session: AsyncSession, name: str) -> User:
     return _found(await repository.set_disabled(session, name, True), name)
 
 
-async def set_password(session: AsyncSession, name: str, password: str) -> User:
+async def set_password(session: AsyncSession, name: str, password: str, *, cost: int = DEFAULT_COST) -> User:
     check_password(password)
     if await repository.get_by_name(session, name) is None:
         raise _no_such_user(name)
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await asyncio.to_thread(hash_password, password, cost)
     return _found(await repository.set_password_hash(session, name, password_hash), name)
 
 
