@@ -159,8 +159,10 @@ def bridge_environment(opts: Options, database_url: str, port: int) -> dict[str,
         "username": opts.ari_user,
         "password": opts.ari_password,
     }
+    max_channels = 2 * max(opts.calls, opts.hold_calls)
     nodes = [
-        {"name": n.name, "ari_url": n.ari_url, "entity_id": n.entity_id, "max_channels": 2 * opts.hold_calls}
+        # room for every call of either phase: a node's channel limit must not be what the rate measures
+        {"name": n.name, "ari_url": n.ari_url, "entity_id": n.entity_id, "max_channels": max_channels}
         | common
         for n in opts.local_nodes
     ]

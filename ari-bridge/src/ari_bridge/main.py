@@ -17,6 +17,7 @@ from ari_bridge.api import router
 from ari_bridge.calls.abandon import AgentWaits
 from ari_bridge.calls.commands import CallCommands
 from ari_bridge.calls.media import AgentMedia
+from ari_bridge.calls.placing import Placing
 from ari_bridge.calls.reconcile import Reconciler, enforce_max_duration
 from ari_bridge.calls.routing import CommandRouter
 from ari_bridge.calls.service import CallTracker
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, transport: Any = None) -> FastA
             is_connected=lambda name: nodes.is_connected(name),
             is_driven=lambda name: nodes[name].driven,
         )
-        reconciler = Reconciler(sessions, tracker, capacity)
+        placing = Placing()
+        reconciler = Reconciler(sessions, tracker, capacity, placing)
         nodes = Nodes(
             settings.nodes,
             on_event=ChannelEvents(sessions, tracker, capacity, stream).handle,
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None, transport: Any = None) -> FastA
             transport=transport,
         )
         media = AgentMedia(sessions, stream, nodes, settings)
-        commands = CallCommands(sessions, tracker, capacity, nodes, settings, media)
+        commands = CallCommands(sessions, tracker, capacity, nodes, settings, media, placing)
         router = CommandRouter(sessions, stream, nodes, commands.handle)
         reporter = CapacityReporter(
             sessions, capacity.reports, interval_seconds=settings.capacity_report_interval_seconds

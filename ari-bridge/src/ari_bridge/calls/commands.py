@@ -39,6 +39,7 @@ from ari_bridge.calls.abandon import is_abandoned
 from ari_bridge.calls.live import live_call
 from ari_bridge.calls.media import MEDIA_COMMANDS, AgentMedia, MediaRequest
 from ari_bridge.calls.metrics import OriginationResult, count_origination
+from ari_bridge.calls.placing import Placing
 from ari_bridge.calls.service import CONTINUE_IN_DIALPLAN, DETECT_MACHINE, CallTracker, NewCall
 from ari_bridge.capacity import Capacity
 from ari_bridge.nodes import NodeRuntime, Nodes
@@ -93,8 +94,10 @@ class CallCommands:
         nodes: Nodes,
         settings: Settings,
         media: AgentMedia,
+        placing: Placing,
     ) -> None:
         self._media = media
+        self._placing = placing
         self._sessions = sessions
         self._tracker = tracker
         self._capacity = capacity
@@ -136,12 +139,13 @@ class CallCommands:
             await self._fail(call, f"unknown trunk {call.trunk!r}", None)
             return
         node = await self._capacity.acquire(call.trunk)
-        async with transaction(self._sessions) as session:
-            dialing = await self._tracker.move(session, call.call_id, CallStatus.DIALING, node=node)
-        if dialing is None:  # canceled meanwhile
-            await self._capacity.release(node, call.trunk)
-            return
-        await self._post_originate(node, dialing.before)
+        with self._placing.call(call.call_id):
+            async with transaction(self._sessions) as session:
+                dialing = await self._tracker.move(session, call.call_id, CallStatus.DIALING, node=node)
+            if dialing is None:  # canceled meanwhile
+                await self._capacity.release(node, call.trunk)
+                return
+            await self._post_originate(node, dialing.before)
 
     async def _originate_at_once(self, request: OriginateRequest) -> bool:
         """The common case in one transaction: capacity is free now, or the call's turn under the trunk's
@@ -155,17 +159,18 @@ class CallCommands:
         if taken is None:
             return False
         node, turn_in = taken
-        try:
-            await asyncio.sleep(turn_in)
-            async with transaction(self._sessions) as session:
-                call = await self._tracker.record_dialing(session, new_call, node)
-        except BaseException:  # the database failed, or the bridge is stopping: nothing was dialed
-            await self._capacity.release(node, new_call.trunk)
-            raise
-        if call is None:  # recorded by an earlier delivery of this command: the careful path decides
-            await self._capacity.release(node, new_call.trunk)
-            return False
-        await self._post_originate(node, call)
+        with self._placing.call(new_call.call_id):
+            try:
+                await asyncio.sleep(turn_in)
+                async with transaction(self._sessions) as session:
+                    call = await self._tracker.record_dialing(session, new_call, node)
+            except BaseException:  # the database failed, or the bridge is stopping: nothing was dialed
+                await self._capacity.release(node, new_call.trunk)
+                raise
+            if call is None:  # recorded by an earlier delivery of this command: the careful path decides
+                await self._capacity.release(node, new_call.trunk)
+                return False
+            await self._post_originate(node, call)
         return True
 
     def _new_call(self, request: OriginateRequest) -> NewCall:

@@ -18,6 +18,7 @@ import structlog
 
 from ari_bridge.ari import AriError, AriNotFoundError
 from ari_bridge.calls import repository
+from ari_bridge.calls.placing import Placing
 from ari_bridge.calls.service import CallTracker
 from ari_bridge.capacity import Capacity
 from ari_bridge.nodes import NodeRuntime, Nodes
@@ -32,18 +33,26 @@ STATE_TO_STATUS = {"Ringing": CallStatus.RINGING, "Up": CallStatus.ANSWERED}
 
 
 class Reconciler:
-    def __init__(self, sessions: SessionFactory, tracker: CallTracker, capacity: Capacity) -> None:
+    def __init__(
+        self, sessions: SessionFactory, tracker: CallTracker, capacity: Capacity, placing: Placing
+    ) -> None:
         self._sessions = sessions
         self._tracker = tracker
         self._capacity = capacity
+        self._placing = placing
 
     async def __call__(self, node: NodeRuntime) -> None:
-        channels = {channel["id"]: channel for channel in await node.client.list_channels()}
+        # In this order: a call recorded before the read is either being placed by this process as the
+        # channels are listed (its channel may come after the list) or has its channel in the list.
         async with transaction(self._sessions) as session:
             calls = await repository.active_on_node(session, node.name)
+        placing = self._placing.now()
+        channels = {channel["id"]: channel for channel in await node.client.list_channels()}
         ended = adopted = 0
         for call in calls:
             channel = channels.get(call.call_id)
+            if channel is None and call.call_id in placing:
+                continue  # its originate decides: a refusal fails it, a channel reports its events
             if channel is None:
                 await self._end(call, VANISHED)
                 ended += 1
