@@ -1,5 +1,5 @@
 """A network fault between the services and PostgreSQL: every packet to and from the server's port is
-dropped for 20 s (no refusal, no reset: connections just go silent). Meanwhile every request to the gateway
+dropped for 25 s (no refusal, no reset: connections just go silent). Meanwhile every request to the gateway
 and the dialer is answered in time with a 503, a ``Retry-After`` and a problem document (never a hang, never
 a 500), ``/ready`` says not ready; once packets flow again every kind of request succeeds on its own within
 a bound, and nothing is half-written.
@@ -29,11 +29,12 @@ pytestmark = [
     pytest.mark.skipif(IPTABLES_UNUSABLE is not None, reason=IPTABLES_UNUSABLE or ""),
 ]
 
-FAULT_SECONDS = 20.0  # how long packets are dropped
+FAULT_SECONDS = 25.0  # how long packets are dropped
 # Seconds: longer is a hang. A statement on a silent connection ends after the command timeout (10 s by
-# default), its connection closed after 2 s more; less than the fault, so a request that waits for the
-# packets to flow again fails the test.
-ANSWER_WITHIN = 17.0
+# default), its connection closed after 2 s more, and a new connection gives up after the connect timeout
+# (5 s): 17 s and a little (a request took longer than 17 s once in CI); less than the fault, so a request
+# that waits for the packets to flow again fails the test.
+ANSWER_WITHIN = 19.5
 
 
 @pytest.fixture
