@@ -28,6 +28,7 @@ The app stays subscribed to the channel from the originate, so its ChannelDestro
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import structlog
 from pydantic import BaseModel, Field, ValidationError
@@ -139,13 +140,12 @@ class CallCommands:
             await self._fail(call, f"unknown trunk {call.trunk!r}", None)
             return
         node = await self._capacity.acquire(call.trunk)
-        with self._placing.call(call.call_id):
-            async with transaction(self._sessions) as session:
-                dialing = await self._tracker.move(session, call.call_id, CallStatus.DIALING, node=node)
-            if dialing is None:  # canceled meanwhile
-                await self._capacity.release(node, call.trunk)
-                return
-            await self._post_originate(node, dialing.before)
+
+        async def to_dialing(session: AsyncSession) -> repository.BridgeCall | None:
+            moved = await self._tracker.move(session, call.call_id, CallStatus.DIALING, node=node)
+            return None if moved is None else moved.before  # None: canceled meanwhile
+
+        await self._place(node, call.trunk, call.call_id, to_dialing)
 
     async def _originate_at_once(self, request: OriginateRequest) -> bool:
         """The common case in one transaction: capacity is free now, or the call's turn under the trunk's
@@ -159,19 +159,40 @@ class CallCommands:
         if taken is None:
             return False
         node, turn_in = taken
-        with self._placing.call(new_call.call_id):
-            try:
-                await asyncio.sleep(turn_in)
+        try:
+            await asyncio.sleep(turn_in)
+        except BaseException:  # the bridge is stopping: nothing was recorded
+            await self._capacity.release(node, new_call.trunk)
+            raise
+
+        async def as_dialing(session: AsyncSession) -> repository.BridgeCall | None:
+            return await self._tracker.record_dialing(session, new_call, node)  # None: recorded earlier
+
+        # not placed: recorded by an earlier delivery of this command, the careful path decides
+        return await self._place(node, new_call.trunk, new_call.call_id, as_dialing)
+
+    async def _place(
+        self,
+        node: str,
+        trunk: str,
+        call_id: str,
+        record: Callable[[AsyncSession], Awaitable[repository.BridgeCall | None]],
+    ) -> bool:
+        """Record the call as ``dialing`` on ``node``, whose capacity this command took, and dial it: one of
+        the calls being placed (:class:`Placing`). The capacity is given back unless the call was recorded
+        (a duplicate, a call canceled meanwhile, the database failing, the bridge stopping): a recorded call
+        frees it when it ends. True if the call was recorded (and dialed, or ended as failed)."""
+        recorded: repository.BridgeCall | None = None
+        try:
+            with self._placing.call(call_id):
                 async with transaction(self._sessions) as session:
-                    call = await self._tracker.record_dialing(session, new_call, node)
-            except BaseException:  # the database failed, or the bridge is stopping: nothing was dialed
-                await self._capacity.release(node, new_call.trunk)
-                raise
-            if call is None:  # recorded by an earlier delivery of this command: the careful path decides
-                await self._capacity.release(node, new_call.trunk)
-                return False
-            await self._post_originate(node, call)
-        return True
+                    recorded = await record(session)
+                if recorded is not None:
+                    await self._post_originate(node, recorded)
+        finally:
+            if recorded is None:
+                await self._capacity.release(node, trunk)
+        return recorded is not None
 
     def _new_call(self, request: OriginateRequest) -> NewCall:
         return NewCall(
