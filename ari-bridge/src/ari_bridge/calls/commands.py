@@ -186,7 +186,8 @@ class CallCommands:
         try:
             with self._placing.call(call_id):
                 async with transaction(self._sessions) as session:
-                    recorded = await record(session)
+                    in_transaction = await record(session)
+                recorded = in_transaction  # only once committed
                 if recorded is not None:
                     await self._post_originate(node, recorded)
         finally:
