@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 
 from ari_bridge.settings import TrunkConfig
-from ari_bridge.testing import Bridge, running_bridge
+from ari_bridge.testing import STAYS_ON_THE_LINE, Bridge, running_bridge
 from dialplane.calls import CallStatus
 from dialplane.db import SessionFactory
 from dialplane.events import PostgresEventStream
@@ -31,9 +32,16 @@ async def bridge_with(
     asterisk: AsteriskInfo,
     sessions: SessionFactory,
     event_stream: PostgresEventStream,
+    **settings: Any,
 ) -> AsyncIterator[Bridge]:
     async with running_bridge(
-        database_url, asterisk, sessions, event_stream, trunks=trunks, default_trunk=trunks[0].name
+        database_url,
+        asterisk,
+        sessions,
+        event_stream,
+        trunks=trunks,
+        default_trunk=trunks[0].name,
+        **settings,
     ) as bridge:
         yield bridge
 
@@ -65,6 +73,25 @@ async def test_fifty_calls_on_a_trunk_limited_to_ten_never_hold_more_than_ten_ch
         peak = await sampler
     assert [c.status for c in calls] == [S.COMPLETED] * 50
     assert 8 <= peak <= 10
+
+
+async def test_a_hangup_is_carried_out_while_more_calls_than_the_worker_takes_at_once_wait_for_the_trunk(
+    database_url: str, asterisk: AsteriskInfo, sessions: SessionFactory, event_stream: PostgresEventStream
+) -> None:
+    trunk = TrunkConfig(name="one", dial_string=CARRIER, max_concurrent=1, max_cps=100)
+    async with bridge_with(
+        [trunk], database_url, asterisk, sessions, event_stream, worker_concurrency=2
+    ) as bridge:
+        [up] = await bridge.answered_calls(1)
+        waiting = [await bridge.originate(STAYS_ON_THE_LINE, call_id=f"waits-{n}") for n in range(4)]
+        for call_id in waiting:
+            await bridge.wait_for(call_id, S.QUEUED)  # recorded, and waiting for the trunk
+
+        await bridge.hangup(up)
+
+        ended = await bridge.wait_for(up, *TERMINAL, within=10)
+        assert ended.status == S.COMPLETED
+        assert [call.status for call in await bridge.hang_up_all(waiting)] == [S.COMPLETED] * 4
 
 
 async def test_a_calls_per_second_limit_is_honoured_within_ten_percent(

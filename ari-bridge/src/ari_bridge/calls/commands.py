@@ -46,6 +46,7 @@ from ari_bridge.capacity import Capacity
 from ari_bridge.nodes import NodeRuntime, Nodes
 from ari_bridge.settings import Settings
 from dialplane.calls import HANGUP, ORIGINATE, AnsweredBy, CallStatus
+from dialplane.claiming import slot_lent
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import Command
 
@@ -139,7 +140,8 @@ class CallCommands:
         if self._settings.trunk(call.trunk) is None:
             await self._fail(call, f"unknown trunk {call.trunk!r}", None)
             return
-        node = await self._capacity.acquire(call.trunk)
+        with slot_lent():  # the worker takes other commands meanwhile: the hang-up that frees capacity, say
+            node = await self._capacity.acquire(call.trunk)
 
         async def to_dialing(session: AsyncSession) -> repository.BridgeCall | None:
             moved = await self._tracker.move(session, call.call_id, CallStatus.DIALING, node=node)
