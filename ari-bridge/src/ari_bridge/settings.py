@@ -78,8 +78,9 @@ class Settings(ServiceSettings):
         description="a node unreachable this long is lost: its calls end as failed (it takes calls again"
         " once it is back)",
     )
-    # 50 rather than more: command handlers share the event loop with ARI event handling; at 200 events waited
-    # ~0.7 s (p50) under load, at 50 ~50 ms, for ~10 % fewer calls answered per second (bench/README.md).
+    # Command handlers share the event loop and the database pool with ARI event handling: fewer at once keeps
+    # the event lag short during a burst of originates (p99 ~0.3 s at 16, ~2.5 s at 50) but hangs up 1,000
+    # calls 2-4x slower (latency-bound); 200 delayed events ~0.7 s at p50 (bench/README.md).
     worker_concurrency: int = Field(default=50, ge=1, description="originate/hangup commands at once")
     duration_check_interval_seconds: float = Field(default=1.0, gt=0)
     abandon_after_seconds: float = Field(
