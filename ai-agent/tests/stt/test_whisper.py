@@ -41,7 +41,8 @@ async def transcribe(whisper: WhisperSpeechToText, pcm: bytes, sample_rate: int 
 
 async def test_speech_is_transcribed_word_for_word(whisper: WhisperSpeechToText, speech: Speech) -> None:
     transcript = await transcribe(whisper, speech("Tomorrow at ten a m works for me.", 16_000))
-    assert words(transcript.text) == "tomorrow at 10 am works for me"
+    # tiny.en renders the same audio as "tomorrow at 10 am" on one CPU and "tomorrow 10am" on another
+    assert re.fullmatch(r"tomorrow (at )?10 ?am works for me", words(transcript.text)), transcript.text
     assert transcript.language == "en"
     assert transcript.confidence is not None and 0 < transcript.confidence <= 1
 
