@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest_asyncio
+from prometheus_client import REGISTRY
 
 from dialplane.db import SessionFactory, transaction
 from dialplane.events import LAGGED, Event, Lagged, NewEvent, PostgresEventStream
@@ -36,6 +37,10 @@ async def take(subscription: AsyncIterator[Event | Lagged], count: int) -> list[
             if len(items) == count:
                 break
     return items
+
+
+def lagged_subscribers() -> float:
+    return REGISTRY.get_sample_value("dialplane_live_event_subscribers_lagged_total") or 0.0
 
 
 def seqs(items: list[Event | Lagged]) -> list[int]:
@@ -82,8 +87,11 @@ async def test_a_subscriber_that_falls_behind_is_ended(live: LiveEvents, publish
     await asyncio.sleep(0.2)
     await publish(event("k", 0))
     await first  # subscribed and reading; now it stops reading while 1,100 events arrive
+    lagged_before = lagged_subscribers()
     await publish(*(event(f"k{seq}", seq) for seq in range(1, 1101)))
-    await asyncio.sleep(1.0)  # the view fans them out meanwhile
+    async with asyncio.timeout(30):  # the view fans them out meanwhile (slowly on a busy machine)
+        while lagged_subscribers() == lagged_before:
+            await asyncio.sleep(0.05)
     rest = await take(subscription, 2000)
     assert rest[-1] is LAGGED
     assert len(rest) < 1100
